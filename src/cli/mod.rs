@@ -1,0 +1,1 @@
+//! One module per sub-command; `main.rs` only parses flags and dispatches here.
