@@ -1,1 +1,45 @@
-fn main() {}
+//! `contactspec`: parse flags, dispatch to a sub-command, map its result to an exit code.
+
+use clap::{Parser, Subcommand};
+use contactspec::cli;
+use std::process::ExitCode;
+
+/// Conformance test suite and fuzzing harness for the Outlook Contacts REST API (beta).
+#[derive(Parser)]
+#[command(name = "contactspec", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the conformance suite against a target (the embedded reference server by default).
+    Run(cli::run::Args),
+    /// Print every rule of SPEC.md with its level, basis and the cases that check it.
+    Rules(cli::rules::Args),
+    /// Start the reference server.
+    Serve(cli::serve::Args),
+    /// List the reference server's injectable faults.
+    Faults(cli::faults::Args),
+    /// Measure the reference server's throughput.
+    Bench(cli::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            let _ = e.print();
+            return if usage { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match cli.command {
+        Command::Run(a) => cli::run::main(a),
+        Command::Rules(a) => cli::rules::main(a),
+        Command::Serve(a) => cli::serve::main(a),
+        Command::Faults(a) => cli::faults::main(a),
+        Command::Bench(a) => cli::bench::main(a),
+    }
+}

@@ -1,1 +1,7 @@
 //! One module per sub-command; `main.rs` only parses flags and dispatches here.
+
+pub mod bench;
+pub mod faults;
+pub mod rules;
+pub mod run;
+pub mod serve;
