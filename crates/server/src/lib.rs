@@ -2,3 +2,5 @@
 //! defines it, in memory, with named injectable faults.
 //!
 //! This crate never imports the suite; it shares only `contactspec-model`.
+
+pub mod sync_token;
