@@ -4,3 +4,4 @@
 //! This crate never imports the suite; it shares only `contactspec-model`.
 
 pub mod sync_token;
+pub mod paging;
