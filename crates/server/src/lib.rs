@@ -5,3 +5,4 @@
 
 pub mod sync_token;
 pub mod paging;
+pub mod parse;
