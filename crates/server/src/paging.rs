@@ -60,37 +60,54 @@ fn cap(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX).min(MAX_PAGE_SIZE)
 }
 
+/// What a walk needs to know about an entity: its creation sequence and properties.
+pub trait Keyed {
+    /// Creation sequence number (unique, increasing).
+    fn seq(&self) -> u64;
+    /// The entity's stored properties (what `$filter` and `$orderby` look at).
+    fn props(&self) -> &Map<String, Value>;
+}
+
 /// One entity of a walk: its creation sequence and its properties.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
     /// Creation sequence number (unique, increasing).
     pub seq: u64,
-    /// The entity's stored properties (what `$filter` and `$orderby` look at).
+    /// The entity's stored properties.
     pub props: &'a Map<String, Value>,
 }
 
-/// Compares two entries: by `cmp` on their properties, then by sequence.
-fn entry_order(
-    cmp: &impl Fn(&Map<String, Value>, &Map<String, Value>) -> Ordering,
-    a: &Entry<'_>,
-    b: &Entry<'_>,
-) -> Ordering {
-    cmp(a.props, b.props).then(a.seq.cmp(&b.seq))
+impl Keyed for Entry<'_> {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn props(&self) -> &Map<String, Value> {
+        self.props
+    }
 }
 
-/// Sorts entries by `cmp` with creation order breaking ties (Q-ORDER-STABLE,
+/// Compares two entities: by `cmp` on their properties, then by sequence.
+fn entry_order(
+    cmp: &impl Fn(&Map<String, Value>, &Map<String, Value>) -> Ordering,
+    a: &impl Keyed,
+    b: &impl Keyed,
+) -> Ordering {
+    cmp(a.props(), b.props()).then(a.seq().cmp(&b.seq()))
+}
+
+/// Sorts entities by `cmp` with creation order breaking ties (Q-ORDER-STABLE,
 /// Q-ORDERBY-DETAIL).
-pub fn sort_entries(
-    entries: &mut [Entry<'_>],
+pub fn sort_entries<E: Keyed>(
+    entries: &mut [E],
     cmp: impl Fn(&Map<String, Value>, &Map<String, Value>) -> Ordering,
 ) {
     entries.sort_by(|a, b| entry_order(&cmp, a, b));
 }
 
-/// The index of the first entry (of entries sorted by [`sort_entries`] with the same
-/// `cmp`) that sorts strictly after `cursor`; 0 without a cursor.
-pub fn seek(
-    entries: &[Entry<'_>],
+/// The index of the first entity (of entities sorted by [`sort_entries`] with the
+/// same `cmp`) that sorts strictly after `cursor`; 0 without a cursor.
+pub fn seek<E: Keyed>(
+    entries: &[E],
     cursor: Option<&Cursor>,
     cmp: impl Fn(&Map<String, Value>, &Map<String, Value>) -> Ordering,
 ) -> usize {
@@ -106,15 +123,15 @@ pub fn seek(
 
 /// The cursor that resumes after `entry`: its sequence and the values of the
 /// top-level properties the order looks at.
-pub fn cursor_after(entry: &Entry<'_>, key_props: &[&str]) -> Cursor {
+pub fn cursor_after(entry: &impl Keyed, key_props: &[&str]) -> Cursor {
     let mut keys = Map::new();
     for name in key_props {
-        if let Some(v) = entry.props.get(*name) {
+        if let Some(v) = entry.props().get(*name) {
             keys.insert((*name).to_string(), v.clone());
         }
     }
     Cursor {
-        seq: entry.seq,
+        seq: entry.seq(),
         keys,
     }
 }
