@@ -1,0 +1,11 @@
+//! Property-based generators, SPEC.md oracles, properties and a model-based
+//! state-machine test for the Outlook Contacts REST API (beta).
+//!
+//! Part of the *suite* half of contactspec: it talks to any target over HTTP and
+//! never imports the reference server.
+
+pub mod check;
+pub mod client;
+#[path = "gen/mod.rs"]
+pub mod generators;
+pub mod oracle;
