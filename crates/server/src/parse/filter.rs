@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde_json::{Map, Value};
 
 use super::datetime::{format_instant, format_wall, parse_date, parse_instant, parse_wall};
@@ -181,10 +181,14 @@ pub enum Filter {
     },
 }
 
+/// The members of a lambda collection's items, with their types.
+type ItemMembers = &'static [(&'static str, ValueType)];
+
 /// The collection properties that may be filtered through a lambda, with the
 /// members of their items (`None`: the item is a string).
-fn lambda_collection(name: &str, kind: EntityKind) -> Option<(&'static str, Option<&'static [(&'static str, ValueType)]>)> {
-    const EMAIL: &[(&str, ValueType)] = &[("Name", ValueType::String), ("Address", ValueType::String)];
+fn lambda_collection(name: &str, kind: EntityKind) -> Option<(&'static str, Option<ItemMembers>)> {
+    const EMAIL: &[(&str, ValueType)] =
+        &[("Name", ValueType::String), ("Address", ValueType::String)];
     const PHONE: &[(&str, ValueType)] = &[("Number", ValueType::String), ("Type", ValueType::Enum)];
     if kind != EntityKind::Contact {
         return None;
@@ -275,7 +279,9 @@ fn lex(s: &str) -> Result<Vec<Tok>, ParseError> {
                 toks.push(Tok::Word(s[i..end].to_owned()));
             }
             other => {
-                return Err(ParseError::filter(format!("unexpected character '{other}'")));
+                return Err(ParseError::filter(format!(
+                    "unexpected character '{other}'"
+                )));
             }
         }
     }
@@ -314,7 +320,9 @@ fn classify_word(w: &str) -> Result<RawLit, ParseError> {
     }
     if let Some(t) = parse_instant(w) {
         if !(1..=9999).contains(&t.year()) {
-            return Err(ParseError::filter(format!("DateTimeOffset out of range: {w}")));
+            return Err(ParseError::filter(format!(
+                "DateTimeOffset out of range: {w}"
+            )));
         }
         return Ok(RawLit::Instant(t));
     }
@@ -326,7 +334,9 @@ fn classify_word(w: &str) -> Result<RawLit, ParseError> {
 
 /// `[+-]digits[.digits][(e|E)[+-]digits]` with an optional type suffix.
 fn is_number(w: &str) -> bool {
-    let w = w.strip_suffix(['L', 'l', 'M', 'm', 'D', 'd', 'F', 'f']).unwrap_or(w);
+    let w = w
+        .strip_suffix(['L', 'l', 'M', 'm', 'D', 'd', 'F', 'f'])
+        .unwrap_or(w);
     let w = w.strip_prefix(['+', '-']).unwrap_or(w);
     let (mantissa, exp) = match w.split_once(['e', 'E']) {
         Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
@@ -348,7 +358,7 @@ enum Term {
 
 struct Scope {
     var: String,
-    members: Option<&'static [(&'static str, ValueType)]>,
+    members: Option<ItemMembers>,
 }
 
 struct Parser {
@@ -391,7 +401,11 @@ impl Parser {
             self.pos += 1;
             items.push(self.and(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Filter::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::Or(items)
+        })
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, ParseError> {
@@ -400,12 +414,18 @@ impl Parser {
             self.pos += 1;
             items.push(self.unary(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Filter::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::And(items)
+        })
     }
 
     fn unary(&mut self, depth: usize) -> Result<Filter, ParseError> {
         if depth > MAX_DEPTH {
-            return Err(ParseError::filter(format!("filter nested deeper than {MAX_DEPTH}")));
+            return Err(ParseError::filter(format!(
+                "filter nested deeper than {MAX_DEPTH}"
+            )));
         }
         if is_kw(self.peek(), "not") && self.peek_at(1) != Some(&Tok::Slash) {
             self.pos += 1;
@@ -424,7 +444,11 @@ impl Parser {
         let op = match self.next() {
             Some(Tok::Ident(s)) => CmpOp::parse(&s)
                 .ok_or_else(|| ParseError::filter(format!("'{s}' is not a comparison operator")))?,
-            Some(t) => return Err(ParseError::filter(format!("expected an operator, found {t:?}"))),
+            Some(t) => {
+                return Err(ParseError::filter(format!(
+                    "expected an operator, found {t:?}"
+                )));
+            }
             None => return Err(ParseError::filter("expected an operator at the end")),
         };
         let right = match self.term(depth)? {
@@ -434,12 +458,12 @@ impl Parser {
         match (left, right) {
             (Term::Operand(operand), Term::Lit(lit)) => compare(operand, op, lit),
             (Term::Lit(lit), Term::Operand(operand)) => compare(operand, op.flipped(), lit),
-            (Term::Lit(_), Term::Lit(_)) => {
-                Err(ParseError::filter("a comparison needs a property on one side"))
-            }
-            (Term::Operand(_), Term::Operand(_)) => {
-                Err(ParseError::filter("comparing two properties is not supported"))
-            }
+            (Term::Lit(_), Term::Lit(_)) => Err(ParseError::filter(
+                "a comparison needs a property on one side",
+            )),
+            (Term::Operand(_), Term::Operand(_)) => Err(ParseError::filter(
+                "comparing two properties is not supported",
+            )),
         }
     }
 
@@ -453,7 +477,9 @@ impl Parser {
             None => return Err(ParseError::filter("unexpected end of filter")),
         };
         if self.peek() == Some(&Tok::LParen) {
-            return Err(ParseError::filter(format!("function '{first}' is not supported")));
+            return Err(ParseError::filter(format!(
+                "function '{first}' is not supported"
+            )));
         }
         if self.peek() != Some(&Tok::Slash) {
             match first.to_ascii_lowercase().as_str() {
@@ -474,7 +500,9 @@ impl Parser {
                 } else if seg.eq_ignore_ascii_case("all") {
                     Quantifier::All
                 } else {
-                    return Err(ParseError::filter(format!("function '{seg}' is not supported")));
+                    return Err(ParseError::filter(format!(
+                        "function '{seg}' is not supported"
+                    )));
                 };
                 return self.lambda(&segments, quantifier, depth).map(Err);
             }
@@ -491,10 +519,17 @@ impl Parser {
                 refs[0]
             )));
         }
-        Ok(Ok(Term::Operand(Operand::Property(PropPath::resolve(&refs, self.kind)?))))
+        Ok(Ok(Term::Operand(Operand::Property(PropPath::resolve(
+            &refs, self.kind,
+        )?))))
     }
 
-    fn lambda(&mut self, segments: &[String], quantifier: Quantifier, depth: usize) -> Result<Filter, ParseError> {
+    fn lambda(
+        &mut self,
+        segments: &[String],
+        quantifier: Quantifier,
+        depth: usize,
+    ) -> Result<Filter, ParseError> {
         let name = segments.join("/");
         let (collection, members) = match segments {
             [one] => match lambda_collection(one, self.kind) {
@@ -512,34 +547,57 @@ impl Parser {
             }
         };
         if depth + 1 > MAX_DEPTH {
-            return Err(ParseError::filter(format!("filter nested deeper than {MAX_DEPTH}")));
+            return Err(ParseError::filter(format!(
+                "filter nested deeper than {MAX_DEPTH}"
+            )));
         }
         self.expect(&Tok::LParen, "'('")?;
         if self.peek() == Some(&Tok::RParen) {
             self.pos += 1;
             return match quantifier {
-                Quantifier::Any => Ok(Filter::Lambda { quantifier, collection, body: None }),
+                Quantifier::Any => Ok(Filter::Lambda {
+                    quantifier,
+                    collection,
+                    body: None,
+                }),
                 Quantifier::All => Err(ParseError::filter("all() needs a lambda expression")),
             };
         }
         let var = match self.next() {
-            Some(Tok::Ident(v)) if !["null", "true", "false"].iter().any(|k| v.eq_ignore_ascii_case(k)) => v,
+            Some(Tok::Ident(v))
+                if !["null", "true", "false"]
+                    .iter()
+                    .any(|k| v.eq_ignore_ascii_case(k)) =>
+            {
+                v
+            }
             _ => return Err(ParseError::filter("expected a lambda variable")),
         };
         self.expect(&Tok::Colon, "':'")?;
-        self.scopes.push(Scope { var: var.clone(), members });
+        self.scopes.push(Scope {
+            var: var.clone(),
+            members,
+        });
         let body = self.or(depth + 1);
         self.scopes.pop();
         let body = body?;
         self.expect(&Tok::RParen, "')'")?;
-        Ok(Filter::Lambda { quantifier, collection, body: Some((var, Box::new(body))) })
+        Ok(Filter::Lambda {
+            quantifier,
+            collection,
+            body: Some((var, Box::new(body))),
+        })
     }
 }
 
 fn member_operand(scope: &Scope, segments: &[String]) -> Result<Operand, ParseError> {
     let var = scope.var.clone();
     match (scope.members, segments) {
-        (None, [_]) => Ok(Operand::Member { var, member: None, ty: ValueType::String }),
+        (None, [_]) => Ok(Operand::Member {
+            var,
+            member: None,
+            ty: ValueType::String,
+        }),
         (Some(_), [_]) => Err(ParseError::filter(format!(
             "'{var}' is a complex value; compare one of its members"
         ))),
@@ -572,7 +630,11 @@ fn compare(operand: Operand, op: CmpOp, lit: RawLit) -> Result<Filter, ParseErro
             Some(w) => Literal::Wall(w),
             None => return Err(ParseError::filter(format!("'{s}' is not a date-time"))),
         },
-        (ValueType::Wall, RawLit::Instant(t)) => Literal::Wall(t.naive_utc()),
+        // Wall times have 100 ns ticks (7 fractional digits); drop finer digits.
+        (ValueType::Wall, RawLit::Instant(t)) => {
+            let w = t.naive_utc();
+            Literal::Wall(w.with_nanosecond(w.nanosecond() / 100 * 100).unwrap_or(w))
+        }
         (ty, lit) => {
             return Err(ParseError::filter(format!(
                 "{} cannot be compared with a value of type {ty:?}",
@@ -580,7 +642,11 @@ fn compare(operand: Operand, op: CmpOp, lit: RawLit) -> Result<Filter, ParseErro
             )));
         }
     };
-    Ok(Filter::Compare { operand, op, literal })
+    Ok(Filter::Compare {
+        operand,
+        op,
+        literal,
+    })
 }
 
 /// Parses a `$filter` value for an entity type.
@@ -593,10 +659,17 @@ pub fn parse_filter(s: &str, kind: EntityKind) -> Result<Filter, ParseError> {
     if toks.is_empty() {
         return Err(ParseError::filter("empty $filter"));
     }
-    let mut p = Parser { toks, pos: 0, kind, scopes: Vec::new() };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        kind,
+        scopes: Vec::new(),
+    };
     let f = p.or(0)?;
     if let Some(t) = p.peek() {
-        return Err(ParseError::filter(format!("unexpected {t:?} after the filter")));
+        return Err(ParseError::filter(format!(
+            "unexpected {t:?} after the filter"
+        )));
     }
     Ok(f)
 }
@@ -634,17 +707,30 @@ impl Filter {
         self.eval(entity, &mut Vec::new(), opts)
     }
 
-    fn eval<'a>(&'a self, entity: &'a Map<String, Value>, env: &mut Env<'a>, opts: MatchOptions) -> bool {
+    fn eval<'a>(
+        &'a self,
+        entity: &'a Map<String, Value>,
+        env: &mut Env<'a>,
+        opts: MatchOptions,
+    ) -> bool {
         let cs = opts.case_sensitive_strings;
         match self {
             Filter::And(items) => items.iter().all(|f| f.eval(entity, env, opts)),
             Filter::Or(items) => items.iter().any(|f| f.eval(entity, env, opts)),
             Filter::Not(inner) => !inner.eval(entity, env, opts),
-            Filter::Compare { operand, op, literal } => {
+            Filter::Compare {
+                operand,
+                op,
+                literal,
+            } => {
                 let key = match operand {
                     Operand::Property(path) => path.key(entity, cs),
                     Operand::Member { var, member, ty } => {
-                        let item = env.iter().rev().find(|(v, _)| v == var).map(|(_, item)| *item);
+                        let item = env
+                            .iter()
+                            .rev()
+                            .find(|(v, _)| v == var)
+                            .map(|(_, item)| *item);
                         let value = match member {
                             Some(m) => item.and_then(|i| i.as_object()).and_then(|o| o.get(*m)),
                             None => item,
@@ -654,7 +740,11 @@ impl Filter {
                 };
                 holds(*op, &key, &literal.key(cs))
             }
-            Filter::Lambda { quantifier, collection, body } => {
+            Filter::Lambda {
+                quantifier,
+                collection,
+                body,
+            } => {
                 let items: &[Value] = entity
                     .get(*collection)
                     .and_then(Value::as_array)
@@ -695,8 +785,14 @@ impl fmt::Display for Operand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Operand::Property(p) => write!(f, "{p}"),
-            Operand::Member { var, member: Some(m), .. } => write!(f, "{var}/{m}"),
-            Operand::Member { var, member: None, .. } => f.write_str(var),
+            Operand::Member {
+                var,
+                member: Some(m),
+                ..
+            } => write!(f, "{var}/{m}"),
+            Operand::Member {
+                var, member: None, ..
+            } => f.write_str(var),
         }
     }
 }
@@ -721,11 +817,22 @@ impl fmt::Display for Filter {
         match self {
             Filter::And(items) => write_items(f, items, " and "),
             Filter::Or(items) => write_items(f, items, " or "),
-            Filter::Not(inner) => write!(f, "not ({inner})"),
-            Filter::Compare { operand, op, literal } => {
+            Filter::Not(inner) => match **inner {
+                Filter::And(_) | Filter::Or(_) => write!(f, "not ({inner})"),
+                _ => write!(f, "not {inner}"),
+            },
+            Filter::Compare {
+                operand,
+                op,
+                literal,
+            } => {
                 write!(f, "{operand} {} {literal}", op.as_str())
             }
-            Filter::Lambda { quantifier, collection, body } => {
+            Filter::Lambda {
+                quantifier,
+                collection,
+                body,
+            } => {
                 let q = match quantifier {
                     Quantifier::Any => "any",
                     Quantifier::All => "all",

@@ -18,8 +18,8 @@ pub mod select;
 use contactspec_model::ErrorCode;
 
 pub use datetime::{
-    WallError, flag_in_zone, format_instant, format_wall, parse_instant, parse_wall,
-    resolve_zone, wall_to_utc,
+    WallError, flag_in_zone, format_instant, format_wall, parse_instant, parse_wall, resolve_zone,
+    wall_to_utc,
 };
 pub use filter::{CmpOp, Filter, Literal, MatchOptions, Operand, Quantifier, parse_filter};
 pub use json::parse_json_strict;

@@ -50,7 +50,9 @@ pub fn parse_orderby(s: &str, kind: EntityKind) -> Result<OrderBy, ParseError> {
             }
         };
         if let Some(extra) = words.next() {
-            return Err(ParseError::query(format!("unexpected '{extra}' in $orderby")));
+            return Err(ParseError::query(format!(
+                "unexpected '{extra}' in $orderby"
+            )));
         }
         let segments: Vec<&str> = name.split('/').collect();
         if !name.chars().all(is_name_char)
@@ -58,7 +60,9 @@ pub fn parse_orderby(s: &str, kind: EntityKind) -> Result<OrderBy, ParseError> {
                 .iter()
                 .any(|seg| seg.is_empty() || seg.starts_with(|c: char| c.is_ascii_digit()))
         {
-            return Err(ParseError::query(format!("'{name}' is not a property path")));
+            return Err(ParseError::query(format!(
+                "'{name}' is not a property path"
+            )));
         }
         keys.push(OrderKey {
             path: PropPath::resolve(&segments, kind)?,
@@ -106,7 +110,12 @@ impl std::fmt::Display for OrderBy {
             if i > 0 {
                 f.write_str(",")?;
             }
-            write!(f, "{} {}", k.path, if k.descending { "desc" } else { "asc" })?;
+            write!(
+                f,
+                "{} {}",
+                k.path,
+                if k.descending { "desc" } else { "asc" }
+            )?;
         }
         Ok(())
     }

@@ -42,10 +42,7 @@ pub struct PropPath {
 const FLAG_DATES: [&str; 3] = ["StartDateTime", "DueDateTime", "CompletedDateTime"];
 
 fn find_ci(names: &[&'static str], name: &str) -> Option<&'static str> {
-    names
-        .iter()
-        .copied()
-        .find(|n| n.eq_ignore_ascii_case(name))
+    names.iter().copied().find(|n| n.eq_ignore_ascii_case(name))
 }
 
 impl PropPath {
@@ -184,8 +181,16 @@ impl Key {
             ValueType::DateTimeTimeZone => {
                 let o = v.as_object();
                 Key::Tuple(vec![
-                    Key::of(ValueType::Wall, o.and_then(|o| o.get("DateTime")), case_sensitive),
-                    Key::of(ValueType::String, o.and_then(|o| o.get("TimeZone")), case_sensitive),
+                    Key::of(
+                        ValueType::Wall,
+                        o.and_then(|o| o.get("DateTime")),
+                        case_sensitive,
+                    ),
+                    Key::of(
+                        ValueType::String,
+                        o.and_then(|o| o.get("TimeZone")),
+                        case_sensitive,
+                    ),
                 ])
             }
             ValueType::Flag => {

@@ -289,7 +289,8 @@ fn flag_date(v: &Value, what: &str) -> Result<Option<DateTime<Utc>>, ParseError>
             _ => return Err(wrong_type(&format!("{what}.{name}"), "a string")),
         }
     }
-    let date_time = date_time.ok_or_else(|| ParseError::argument(format!("{what} needs a DateTime")))?;
+    let date_time =
+        date_time.ok_or_else(|| ParseError::argument(format!("{what} needs a DateTime")))?;
     let zone = zone.ok_or_else(|| ParseError::argument(format!("{what} needs a TimeZone")))?;
     let wall = parse_wall(date_time).ok_or_else(|| {
         ParseError::argument(format!(
@@ -298,7 +299,8 @@ fn flag_date(v: &Value, what: &str) -> Result<Option<DateTime<Utc>>, ParseError>
     })?;
     let tz = resolve_zone(zone)
         .ok_or_else(|| ParseError::argument(format!("unknown time zone '{zone}'")))?;
-    let instant = wall_to_utc(wall, tz).map_err(|e| ParseError::argument(format!("{what}: {e}")))?;
+    let instant =
+        wall_to_utc(wall, tz).map_err(|e| ParseError::argument(format!("{what}: {e}")))?;
     if !(1..=9999).contains(&instant.year()) {
         return Err(ParseError::argument(format!("{what} is out of range")));
     }
@@ -332,7 +334,9 @@ pub fn validate_flag(v: &Value, now: DateTime<Utc>) -> Result<Value, ParseError>
         }
         match name.as_str() {
             "FlagStatus" => match value {
-                Value::String(s) if FLAG_STATUSES.contains(&s.as_str()) => status = Some(s.as_str()),
+                Value::String(s) if FLAG_STATUSES.contains(&s.as_str()) => {
+                    status = Some(s.as_str())
+                }
                 Value::String(s) => {
                     return Err(ParseError::body(format!(
                         "'{s}' is not a FlagStatus (one of {})",
@@ -353,7 +357,9 @@ pub fn validate_flag(v: &Value, now: DateTime<Utc>) -> Result<Value, ParseError>
         return Err(ParseError::argument("a NotFlagged flag carries no dates"));
     }
     if status == "Flagged" && completed.is_some() {
-        return Err(ParseError::argument("a Flagged flag cannot have a CompletedDateTime"));
+        return Err(ParseError::argument(
+            "a Flagged flag cannot have a CompletedDateTime",
+        ));
     }
     if due.is_some() && start.is_none() {
         return Err(ParseError::argument("a DueDateTime needs a StartDateTime"));
@@ -361,7 +367,9 @@ pub fn validate_flag(v: &Value, now: DateTime<Utc>) -> Result<Value, ParseError>
     if let (Some(s), Some(d)) = (start, due)
         && d < s
     {
-        return Err(ParseError::argument("DueDateTime is earlier than StartDateTime"));
+        return Err(ParseError::argument(
+            "DueDateTime is earlier than StartDateTime",
+        ));
     }
     let mut out = Map::new();
     out.insert("FlagStatus".into(), Value::String(status.to_owned()));

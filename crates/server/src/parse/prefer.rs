@@ -95,8 +95,7 @@ pub fn parse_prefer<'a>(values: impl IntoIterator<Item = &'a str>) -> Preference
                     prefs.timezone = value.filter(|v| !v.trim().is_empty());
                 }
                 "return" => {
-                    prefs.return_minimal =
-                        value.is_some_and(|v| v.eq_ignore_ascii_case("minimal"));
+                    prefs.return_minimal = value.is_some_and(|v| v.eq_ignore_ascii_case("minimal"));
                 }
                 _ => {}
             }

@@ -81,14 +81,20 @@ pub fn parse_query(raw: Option<&str>) -> Result<QueryOptions, ParseError> {
             "$count" => &mut q.count,
             "$skiptoken" => &mut q.skiptoken,
             "$deltatoken" => &mut q.deltatoken,
-            "$search" => return Err(ParseError::query("$search is not supported on this resource")),
+            "$search" => {
+                return Err(ParseError::query(
+                    "$search is not supported on this resource",
+                ));
+            }
             "$expand" | "$format" => {
                 return Err(ParseError::query(format!("{name} is not supported")));
             }
             _ => return Err(ParseError::query(format!("unknown query option '{name}'"))),
         };
         if slot.is_some() {
-            return Err(ParseError::query(format!("query option {name} is given more than once")));
+            return Err(ParseError::query(format!(
+                "query option {name} is given more than once"
+            )));
         }
         *slot = Some(value);
     }
@@ -97,7 +103,11 @@ pub fn parse_query(raw: Option<&str>) -> Result<QueryOptions, ParseError> {
 
 /// Parses a non-negative decimal integer; values beyond `u64` saturate.
 fn parse_non_negative(s: &str, option: &str) -> Result<u64, ParseError> {
-    let bad = || ParseError::query(format!("{option} must be a non-negative integer, not '{s}'"));
+    let bad = || {
+        ParseError::query(format!(
+            "{option} must be a non-negative integer, not '{s}'"
+        ))
+    };
     let (negative, body) = match s.as_bytes().first() {
         Some(b'+') => (false, &s[1..]),
         Some(b'-') => (true, &s[1..]),
@@ -133,6 +143,8 @@ pub fn parse_count(s: &str) -> Result<bool, ParseError> {
     } else if s.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        Err(ParseError::query(format!("$count must be true or false, not '{s}'")))
+        Err(ParseError::query(format!(
+            "$count must be true or false, not '{s}'"
+        )))
     }
 }

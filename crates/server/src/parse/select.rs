@@ -45,7 +45,9 @@ pub fn parse_select(s: &str, kind: EntityKind) -> Result<Selection, ParseError> 
             continue;
         }
         if item.contains('/') {
-            return Err(parse_uri(format!("$select cannot name a sub-property: '{item}'")));
+            return Err(parse_uri(format!(
+                "$select cannot name a sub-property: '{item}'"
+            )));
         }
         let Some(prop) = kind.property_ci(item) else {
             return Err(parse_uri(format!("$select names no property: '{item}'")));
@@ -54,5 +56,9 @@ pub fn parse_select(s: &str, kind: EntityKind) -> Result<Selection, ParseError> 
             props.push(prop.name);
         }
     }
-    Ok(if all { Selection::All } else { Selection::Props(props) })
+    Ok(if all {
+        Selection::All
+    } else {
+        Selection::Props(props)
+    })
 }
