@@ -1,4 +1,17 @@
 //! The contactspec conformance suite: loads declarative cases, runs them against any
 //! target over HTTP, and reports rule by rule.
 //!
+//! Layers, like Hurl: [`case`] parses and validates case files; [`runner`] runs one
+//! case (steps in [`steps`], expectations in [`expect`], SUITE-SAFE in [`guard`]);
+//! [`report`], [`junit`] and [`trials`] present the results.
+//!
 //! This crate never imports the reference server; it shares only `contactspec-model`.
+
+pub mod case;
+pub mod client;
+pub mod expect;
+pub mod image;
+pub mod outcome;
+pub mod schema;
+pub mod select;
+pub mod template;
