@@ -10,6 +10,7 @@
 pub mod app;
 pub mod body;
 pub mod clock;
+pub mod collection;
 pub mod config;
 pub mod context;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod parse;
 pub mod render;
 pub mod routing;
 pub mod store;
+pub mod sync;
 pub mod sync_token;
 
 pub use config::ServerConfig;

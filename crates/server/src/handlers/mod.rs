@@ -132,9 +132,9 @@ pub async fn handle(
                 via_folder: folder.as_ref().and_then(|c| c.last().cloned()),
                 count: *count,
             };
-            listing::get(state, ctx, &target)
+            crate::collection::get(state, ctx, &target)
         }
-        Resource::Folders { count } => listing::get(
+        Resource::Folders { count } => crate::collection::get(
             state,
             ctx,
             &CollectionTarget::Folders {
@@ -144,7 +144,7 @@ pub async fn handle(
         ),
         Resource::ChildFolders { chain, count } => {
             let parent = resolve_chain(&ctx.mailbox.read(), chain)?;
-            listing::get(
+            crate::collection::get(
                 state,
                 ctx,
                 &CollectionTarget::Folders {
