@@ -58,6 +58,9 @@ fn filter_matches() {
         ("Q-FILTER", "DisplayName gt 'a'", false),
         ("Q-FILTER", "DisplayName ge null", true),
         ("Q-FILTER", "'Alice' lt GivenName", true),
+        ("Q-FILTER", "'Zed' gt GivenName", true),
+        ("Q-FILTER", "'Alice' le GivenName", true),
+        ("Q-FILTER", "'Bob' gt GivenName", false),
         ("Q-FILTER", "not GivenName eq 'Bob'", false),
         (
             "Q-FILTER",

@@ -194,6 +194,7 @@ fn rejected_bodies() {
             Read,
         ),
         ("CT-TYPES", Create, r#"{"GivenName":5}"#, Read),
+        ("CT-TYPES", Create, r#"{"GivenName":"\ud800"}"#, Read),
         ("CT-TYPES", Create, r#"{"GivenName":["a"]}"#, Read),
         ("CT-TYPES", Create, r#"{"Categories":null}"#, Read),
         ("CT-TYPES", Create, r#"{"Categories":"a"}"#, Read),

@@ -14,6 +14,14 @@
 //! cmp    := "eq" | "ne" | "gt" | "ge" | "lt" | "le"
 //! ```
 //!
+//! Literals must fit the property's type, or the filter is
+//! `ErrorInvalidUrlQueryFilter`: strings and enums take `'…'`; `CreatedDateTime`,
+//! `LastModifiedDateTime` and `Birthday` take unquoted DateTimeOffsets;
+//! `WeddingAnniversary` takes unquoted Dates; `Flag/…/DateTime` takes a quoted
+//! wall time or an unquoted DateTimeOffset (read in UTC, the zone flags are stored
+//! in); every property takes `null`. Numbers and booleans fit no property. Dates
+//! must lie in the years 1 to 9999.
+//!
 //! Nesting of parentheses, `not` and lambdas is bounded by [`MAX_DEPTH`], and
 //! `and`/`or` chains are flat lists, so no input can overflow the stack.
 
@@ -316,6 +324,9 @@ impl RawLit {
 
 fn classify_word(w: &str) -> Result<RawLit, ParseError> {
     if let Some(d) = parse_date(w) {
+        if d.year() < 1 {
+            return Err(ParseError::filter(format!("Date out of range: {w}")));
+        }
         return Ok(RawLit::Date(d));
     }
     if let Some(t) = parse_instant(w) {
@@ -843,5 +854,47 @@ impl fmt::Display for Filter {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        for ok in ["5", "-5", "+5", "1.5", "1e10", "1.5E-3", "5L", "2.0m"] {
+            assert!(is_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "1.", ".5", "1e", "1x", "--1", "1.2.3"] {
+            assert!(!is_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lexer() {
+        assert_eq!(
+            lex("a/b eq 'it''s' (-1)").unwrap(),
+            vec![
+                Tok::Ident("a".into()),
+                Tok::Slash,
+                Tok::Ident("b".into()),
+                Tok::Ident("eq".into()),
+                Tok::Str("it's".into()),
+                Tok::LParen,
+                Tok::Word("-1".into()),
+                Tok::RParen,
+            ]
+        );
+        assert!(lex("'open").is_err());
+        assert!(lex("a ; b").is_err());
+    }
+
+    #[test]
+    fn literal_years() {
+        assert!(classify_word("0000-01-01").is_err());
+        assert!(classify_word("0001-01-01T00:00:00+01:00").is_err());
+        assert!(classify_word("9999-12-31T23:00:00-02:00").is_err());
+        assert!(classify_word("0001-01-01").is_ok());
     }
 }

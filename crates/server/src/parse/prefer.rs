@@ -117,3 +117,30 @@ fn page_size(v: &str) -> Option<u32> {
         n => Some(u32::try_from(n).unwrap_or(u32::MAX)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting_respects_quotes() {
+        assert_eq!(
+            split_unquoted(r#"a="x,y", b"#, ','),
+            vec![r#"a="x,y""#, " b"]
+        );
+        assert_eq!(
+            split_unquoted(r#"a="x\",y", b"#, ','),
+            vec![r#"a="x\",y""#, " b"]
+        );
+        assert_eq!(split_unquoted("", ','), vec![""]);
+    }
+
+    #[test]
+    fn unquoting() {
+        assert_eq!(unquote(" 5 ").as_deref(), Some("5"));
+        assert_eq!(unquote(r#""a\"b""#).as_deref(), Some(r#"a"b"#));
+        assert_eq!(unquote(r#""a" b"#), None);
+        assert_eq!(unquote(r#""a"#), None);
+        assert_eq!(unquote(r#""a\"#), None);
+    }
+}

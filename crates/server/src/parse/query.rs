@@ -148,3 +148,17 @@ pub fn parse_count(s: &str) -> Result<bool, ParseError> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding() {
+        assert_eq!(form_decode("a+b%20c%2B").unwrap(), "a b c+");
+        assert_eq!(form_decode("%").unwrap(), "%");
+        assert_eq!(form_decode("%4").unwrap(), "%4");
+        assert_eq!(form_decode("%e2%82%ac").unwrap(), "€");
+        assert!(form_decode("%e2%82").is_err());
+    }
+}
