@@ -304,6 +304,18 @@ fn filter_errors() {
         ),
         ("Q-FILTER-BAD", EntityKind::Contact, "Children/all()", Filt),
         (
+            "Q-FILTER-ANY",
+            EntityKind::Contact,
+            "Phones/any(p:Phones/any(q:q/Number eq p/Number))",
+            Filt,
+        ),
+        (
+            "Q-FILTER-ANY",
+            EntityKind::Contact,
+            "EmailAddresses/any(a:Children/any())",
+            Filt,
+        ),
+        (
             "Q-FILTER",
             EntityKind::Contact,
             "CreatedDateTime eq 'abc'",

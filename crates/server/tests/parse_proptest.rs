@@ -128,8 +128,12 @@ fn valid_filter() -> impl Strategy<Value = String> {
             .prop_map(|t| format!("EmailAddresses/any(a:a/Address eq {t})")),
         text.clone()
             .prop_map(|t| format!("Phones/any(p: p/Type eq {t} or p/Number ne {t})")),
-        text.prop_map(|t| format!("Children/all(c:c ne {t})")),
+        text.clone()
+            .prop_map(|t| format!("Children/all(c:c ne {t})")),
         Just("Children/any()".to_owned()),
+        (text.clone(), text.clone()).prop_map(|(t, u)| format!(
+            "EmailAddresses/all(x: not (x/Name eq {t} and x/Address ne {u}) or GivenName eq {u})"
+        )),
     ];
     leaf.prop_recursive(4, 24, 3, |inner| {
         prop_oneof![
@@ -137,7 +141,7 @@ fn valid_filter() -> impl Strategy<Value = String> {
             prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.join(" or ")),
             inner.clone().prop_map(|f| format!("({f})")),
             inner.clone().prop_map(|f| format!("not ({f})")),
-            inner.prop_map(|f| format!("EmailAddresses/any(x: {f})")),
+            inner.prop_map(|f| format!("not {f}")),
         ]
     })
 }

@@ -22,7 +22,8 @@
 //! in); every property takes `null`. Numbers and booleans fit no property. Dates
 //! must lie in the years 1 to 9999.
 //!
-//! Nesting of parentheses, `not` and lambdas is bounded by [`MAX_DEPTH`], and
+//! Nesting of parentheses, `not` and lambdas is bounded by [`MAX_DEPTH`], a lambda
+//! may not contain another lambda (evaluation would be exponential), and
 //! `and`/`or` chains are flat lists, so no input can overflow the stack.
 
 use std::cmp::Ordering;
@@ -557,6 +558,13 @@ impl Parser {
                 )));
             }
         };
+        // A lambda inside a lambda would cost the product of the collections'
+        // sizes per entity (exponential in the nesting); SPEC.md needs none.
+        if !self.scopes.is_empty() {
+            return Err(ParseError::filter(
+                "a lambda inside another lambda is not supported",
+            ));
+        }
         if depth + 1 > MAX_DEPTH {
             return Err(ParseError::filter(format!(
                 "filter nested deeper than {MAX_DEPTH}"
