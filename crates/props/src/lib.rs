@@ -4,8 +4,12 @@
 //! Part of the *suite* half of contactspec: it talks to any target over HTTP and
 //! never imports the reference server.
 
+pub mod casefile;
 pub mod check;
 pub mod client;
+pub mod expect;
 #[path = "gen/mod.rs"]
 pub mod generators;
 pub mod oracle;
+pub mod properties;
+pub mod walk;

@@ -1,0 +1,89 @@
+//! The properties and the model-based test against the embedded reference server,
+//! with modest case counts so that `cargo test` stays within seconds.
+
+use contactspec_props::client::{Client, Target};
+use contactspec_props::properties::{self, Options};
+use contactspec_server::{ServerConfig, spawn};
+
+fn client_for(server: &contactspec_server::BackgroundServer) -> Client {
+    Client::new(Target {
+        base: server.base_url(),
+        token: "token-a".into(),
+    })
+    .expect("client")
+}
+
+fn opts(cases: u32) -> Options {
+    Options {
+        cases,
+        seed: 20261127,
+        ..Options::default()
+    }
+}
+
+fn run_one(name: &str, cases: u32) {
+    let server = spawn(ServerConfig::default()).expect("server");
+    let client = client_for(&server);
+    let reports = properties::run(&client, &opts(cases), &[name.to_string()]);
+    assert_eq!(reports.len(), 1, "property {name} exists");
+    let r = &reports[0];
+    assert!(r.passed(), "{r}");
+}
+
+#[test]
+fn create_echo_holds_on_the_reference_server() {
+    run_one("create-echo", 16);
+}
+
+#[test]
+fn patch_exact_holds_on_the_reference_server() {
+    run_one("patch-exact", 16);
+}
+
+#[test]
+fn invalid_rejected_holds_on_the_reference_server() {
+    run_one("invalid-rejected", 24);
+}
+
+#[test]
+fn flag_rules_hold_on_the_reference_server() {
+    run_one("flag-rules", 24);
+}
+
+#[test]
+fn paging_holds_on_the_reference_server() {
+    run_one("paging", 12);
+}
+
+#[test]
+fn filter_holds_on_the_reference_server() {
+    run_one("filter", 12);
+}
+
+#[test]
+fn sync_round_holds_on_the_reference_server() {
+    run_one("sync-round", 8);
+}
+
+#[test]
+#[ignore]
+fn probe_all_properties() {
+    let server = spawn(ServerConfig::default()).expect("server");
+    let client = client_for(&server);
+    let cases = std::env::var("PROBE_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    let seed = std::env::var("PROBE_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let o = Options {
+        cases,
+        seed,
+        ..Options::default()
+    };
+    for r in properties::run(&client, &o, &[]) {
+        println!("{r}");
+    }
+}
