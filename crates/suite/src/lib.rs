@@ -9,9 +9,14 @@
 
 pub mod case;
 pub mod client;
+pub mod discovery;
 pub mod expect;
+pub mod guard;
 pub mod image;
 pub mod outcome;
+pub mod report;
+pub mod runner;
 pub mod schema;
 pub mod select;
+mod steps;
 pub mod template;

@@ -423,6 +423,7 @@ impl Validator<'_> {
         }
     }
 
+    #[allow(clippy::collapsible_match)]
     fn matcher_arg(&mut self, p: &str, k: &str, x: &Value, defined: &BTreeSet<String>) {
         match k {
             "$absent" | "$null_or_absent" | "$present" => {

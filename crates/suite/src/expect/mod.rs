@@ -253,12 +253,21 @@ fn show_lines(lines: &[String]) -> String {
     }
 }
 
+/// The largest char boundary of `s` at or below `n`.
+pub fn floor_boundary(s: &str, n: usize) -> usize {
+    let mut i = n.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// Cuts a string to at most `n` bytes at a character boundary.
 pub fn cut(s: &str, n: usize) -> String {
     if s.len() <= n {
         s.to_string()
     } else {
-        format!("{}…", &s[..s.floor_char_boundary(n)])
+        format!("{}…", &s[..crate::expect::floor_boundary(s, n)])
     }
 }
 
@@ -311,6 +320,7 @@ fn error_object(
     }
 }
 
+#[allow(clippy::collapsible_match, clippy::collapsible_if)]
 fn named_check(
     c: &str,
     resp: &Received,

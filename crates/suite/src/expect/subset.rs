@@ -36,7 +36,7 @@ fn show(v: Option<&Value>) -> String {
         Some(v) => {
             let s = v.to_string();
             if s.len() > 300 {
-                format!("{}…", &s[..s.floor_char_boundary(300)])
+                format!("{}…", &s[..crate::expect::floor_boundary(&s, 300)])
             } else {
                 s
             }
