@@ -80,7 +80,9 @@ impl OrderBy {
 
     /// Compares two stored entities: strings case-insensitively, `null` (or
     /// absent) first ascending and last descending. Entities equal on every key
-    /// compare `Equal`; the caller breaks ties.
+    /// compare `Equal`; the caller breaks ties. `Flag` (a complex value, which
+    /// SPEC.md lists as filterable) orders by `FlagStatus`, then the start, due
+    /// and completion wall times and zones.
     pub fn compare(&self, a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
         self.compare_with(a, b, MatchOptions::default())
     }
