@@ -24,6 +24,8 @@ enum Command {
     Faults(cli::faults::Args),
     /// Measure the reference server's throughput.
     Bench(cli::bench::Args),
+    /// Fuzz a target's payload parsers over HTTP (the embedded reference server by default).
+    Fuzz(cli::fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +43,6 @@ fn main() -> ExitCode {
         Command::Serve(a) => cli::serve::main(a),
         Command::Faults(a) => cli::faults::main(a),
         Command::Bench(a) => cli::bench::main(a),
+        Command::Fuzz(a) => cli::fuzz::main(a),
     }
 }

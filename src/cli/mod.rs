@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod faults;
+pub mod fuzz;
 pub mod rules;
 pub mod run;
 pub mod serve;

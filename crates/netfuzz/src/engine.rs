@@ -37,6 +37,8 @@ pub struct Config {
     pub huge: bool,
     /// Whether to show progress on stderr.
     pub progress: bool,
+    /// Stop as soon as this many distinct findings are known, if set.
+    pub stop_after_findings: Option<usize>,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             save: None,
             huge: true,
             progress: false,
+            stop_after_findings: None,
         }
     }
 }
@@ -341,7 +344,16 @@ impl Shared {
         };
         let mut findings = self.findings.lock().unwrap_or_else(|p| p.into_inner());
         let n = findings.len();
-        if let Some(new) = findings.add(f)
+        let is_new = findings.add(f).is_some();
+        if self
+            .cfg
+            .stop_after_findings
+            .is_some_and(|m| findings.len() >= m)
+        {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        if is_new
+            && let Some(new) = findings.last()
             && let Some(dir) = &self.cfg.save
         {
             match finding::save(new, dir, n + 1, &self.cfg.base, &self.all_contacts) {
@@ -426,7 +438,7 @@ impl Worker {
     async fn one(&mut self, plan: &Plan) {
         let sh = self.shared.clone();
         let mut result = sh.send(plan).await;
-        if matches!(result, Err(SendError::Transport(_))) && !plan.oversized() {
+        if matches!(result, Err(SendError::Transport(_))) && !plan.large_body() {
             // A keep-alive connection closed under us is not the server's fault; retry once.
             result = sh.send(plan).await;
         }
@@ -447,7 +459,7 @@ impl Worker {
                 0
             }
             Err(SendError::Transport(e)) => {
-                if !plan.oversized() {
+                if !plan.large_body() {
                     let v = Violation {
                         rule: "GEN-NO-5XX",
                         detail: format!("connection failed without an answer: {e}"),

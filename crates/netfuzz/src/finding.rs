@@ -58,6 +58,11 @@ impl Findings {
         self.list.last()
     }
 
+    /// The finding seen last.
+    pub fn last(&self) -> Option<&Finding> {
+        self.list.last()
+    }
+
     /// Number of distinct findings.
     pub fn len(&self) -> usize {
         self.list.len()

@@ -134,11 +134,11 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether the body is over the body limit (the server may close the connection).
-    pub fn oversized(&self) -> bool {
-        self.body
-            .as_ref()
-            .is_some_and(|b| b.len() > contactspec_model::properties::BODY_LIMIT)
+    /// Whether the body is large (64 KiB or more): a server may answer before reading
+    /// all of it (a 413, or a 415 decided from the headers, GEN-BODY-EARLY) and close
+    /// the connection, so a failed write of such a body is no finding by itself.
+    pub fn large_body(&self) -> bool {
+        self.body.as_ref().is_some_and(|b| b.len() >= 64 * 1024)
     }
 }
 
