@@ -87,3 +87,59 @@ fn probe_all_properties() {
         println!("{r}");
     }
 }
+
+#[test]
+#[ignore]
+fn probe_faults() {
+    let cases = std::env::var("PROBE_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
+    let only_fault = std::env::var("PROBE_FAULT").ok();
+    let only: Vec<String> = std::env::var("PROBE_ONLY").ok().into_iter().collect();
+    for fault in contactspec_server::Fault::ALL {
+        if only_fault.as_deref().is_some_and(|f| f != fault.name()) {
+            continue;
+        }
+        let mut config = ServerConfig::default();
+        config.faults.insert(*fault);
+        let server = spawn(config).expect("server");
+        let client = client_for(&server);
+        let o = Options {
+            cases,
+            seed: 1,
+            ..Options::default()
+        };
+        let reports = properties::run(&client, &o, &only);
+        if only_fault.is_some() {
+            for r in &reports {
+                println!("{r}");
+            }
+        }
+        let mut caught: Vec<String> = reports
+            .into_iter()
+            .filter_map(|r| {
+                r.failure
+                    .as_ref()
+                    .map(|f| format!("{}:{}", r.spec.name, f.rule))
+            })
+            .collect();
+        let model = contactspec_props::model_test::run(&client, &o, 30);
+        if only_fault.is_some() {
+            println!("{model}");
+        }
+        if let Some(f) = &model.failure {
+            caught.push(format!("model:{} ({} ops)", f.rule, f.sequence.len()));
+        }
+        println!("FAULT {} -> {:?}", fault.name(), caught);
+    }
+}
+
+#[test]
+fn model_test_holds_on_the_reference_server() {
+    let server = spawn(ServerConfig::default()).expect("server");
+    let client = client_for(&server);
+    let report = contactspec_props::model_test::run(&client, &opts(16), 25);
+    assert!(report.passed(), "{report}");
+    assert!(report.ops >= 16, "{report}");
+}

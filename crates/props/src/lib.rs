@@ -10,6 +10,8 @@ pub mod client;
 pub mod expect;
 #[path = "gen/mod.rs"]
 pub mod generators;
+pub mod image;
+pub mod model_test;
 pub mod oracle;
 pub mod properties;
 pub mod walk;

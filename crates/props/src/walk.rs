@@ -51,6 +51,7 @@ pub fn walk(ctx: &Ctx, w: &Walk) -> CheckResult<Vec<Value>> {
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut first = true;
     for _ in 0..w.max_pages {
         let ex = ctx.send(req)?;
         let (items, body) = page(ctx, &ex, "CT-LIST")?;
@@ -65,6 +66,13 @@ pub fn walk(ctx: &Ctx, w: &Walk) -> CheckResult<Vec<Value>> {
                 ),
             ));
         }
+        if items.is_empty() && !first {
+            return Err(fail(
+                "Q-NEXTLINK",
+                "a next link led to an empty page".to_string(),
+            ));
+        }
+        first = false;
         for it in items.iter() {
             let id =
                 id_of(it).ok_or_else(|| fail("Q-SELECT", "an entity without Id".to_string()))?;

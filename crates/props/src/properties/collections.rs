@@ -302,16 +302,29 @@ pub fn run_paging(client: &Client, opts: &Options) -> Report {
 }
 
 /// Input of the filter property.
-type FilterInput = (Vec<Map<String, Value>>, Filter, Filter);
+type FilterInput = (Vec<Map<String, Value>>, Filter, Filter, Option<usize>);
 
-fn filtered(ctx: &Ctx, f: &Filter, any_used: bool) -> CheckResult<Option<Vec<String>>> {
+fn filter_query(text: &str, top: Option<usize>) -> String {
+    let mut q = format!("$filter={}", encode_query_value(text));
+    if let Some(n) = top {
+        q.push_str(&format!("&$top={n}"));
+    }
+    q
+}
+
+fn filtered(ctx: &Ctx, f: &Filter, top: Option<usize>) -> CheckResult<Option<Vec<String>>> {
+    let any_used = uses_any(f);
     let text = format!("({}) and ({})", ctx.marker_filter(), f.render());
     let w = Walk {
         path: "me/contacts".into(),
-        query: format!("$filter={}", encode_query_value(&text)),
+        query: filter_query(&text, top),
         prefer: None,
-        cap: Some(DEFAULT_PAGE_SIZE),
-        cap_rule: "Q-PAGE-DEFAULT",
+        cap: Some(top.unwrap_or(DEFAULT_PAGE_SIZE)),
+        cap_rule: if top.is_some() {
+            "Q-TOP"
+        } else {
+            "Q-PAGE-DEFAULT"
+        },
         max_pages: 100,
     };
     let first = ctx.send(Request::new("GET", "me/contacts").query(w.query.clone()))?;
@@ -380,14 +393,14 @@ fn check_against_oracle(
 }
 
 fn filter_test(ctx: &Ctx, input: &FilterInput) -> CheckResult {
-    let (contacts, a, b) = input;
+    let (contacts, a, b, top) = input;
     let created = create_all(ctx, contacts)?;
-    let Some(got_a) = filtered(ctx, a, uses_any(a))? else {
+    let Some(got_a) = filtered(ctx, a, *top)? else {
         return Ok(());
     };
     check_against_oracle(&created, a, &got_a)?;
     let ab = Filter::And(Box::new(a.clone()), Box::new(b.clone()));
-    let Some(got_ab) = filtered(ctx, &ab, uses_any(&ab))? else {
+    let Some(got_ab) = filtered(ctx, &ab, *top)? else {
         return Ok(());
     };
     check_against_oracle(&created, &ab, &got_ab)?;
@@ -407,7 +420,7 @@ fn filter_test(ctx: &Ctx, input: &FilterInput) -> CheckResult {
 }
 
 fn filter_case(input: &FilterInput) -> CaseBuilder {
-    let (contacts, a, b) = input;
+    let (contacts, a, b, top) = input;
     let mut c = CaseBuilder::new("generated-filter", &["Q-FILTER"]);
     let names = create_steps(&mut c, contacts);
     let created: Vec<Value> = contacts.iter().map(|m| Value::Object(m.clone())).collect();
@@ -428,7 +441,7 @@ fn filter_case(input: &FilterInput) -> CaseBuilder {
             .iter()
             .any(|c| eval(&f, &normalised(c)) == Tri::Unknown);
         let text = format!("({MARKER_PROPERTY} eq '{MARKER}') and ({})", f.render());
-        let mut walk = json!({"path": "me/contacts", "query": format!("$filter={}", encode_query_value(&text)), "page_size": DEFAULT_PAGE_SIZE});
+        let mut walk = json!({"path": "me/contacts", "query": filter_query(&text, *top), "page_size": top.unwrap_or(DEFAULT_PAGE_SIZE)});
         if !unknown {
             walk["expect_ids"] = json!(expected);
         }
@@ -451,18 +464,19 @@ fn normalised(c: &Value) -> Value {
 /// Runs the filter property.
 pub fn run_filter(client: &Client, opts: &Options) -> Report {
     let strategy = (
-        prop::collection::vec(collection_contact(), 1..=12),
+        prop::collection::vec(collection_contact(), 1..=24),
         filter(),
         filter(),
+        prop::option::of(page_size()),
     );
     run_property(
         client,
         opts,
         FILTER,
         strategy,
-        |(cs, a, b)| {
+        |(cs, a, b, top)| {
             format!(
-                "{} contacts {}, A = {}, B = {}",
+                "{} contacts {}, A = {}, B = {}, $top={top:?}",
                 cs.len(),
                 show_json(&json!(cs)),
                 a.render(),
