@@ -78,18 +78,14 @@ fn unauthorized(state: &AppState) -> Response {
 }
 
 /// The bearer token of the request, if it has a well-formed one.
-fn bearer_token<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values.next()?.to_str().ok()?;
     if values.next().is_some() {
         return None;
     }
     let (scheme, token) = value.trim().split_once(' ')?;
-    let scheme_ok = if state.fault(Fault::BearerCaseSensitive) {
-        scheme == "Bearer"
-    } else {
-        scheme.eq_ignore_ascii_case("Bearer")
-    };
+    let scheme_ok = scheme.eq_ignore_ascii_case("Bearer");
     let token = token.trim();
     (scheme_ok && !token.is_empty()).then_some(token)
 }
@@ -128,10 +124,14 @@ async fn handle(state: &AppState, req: Request) -> Result<Response, Response> {
     if routing::strip_base(&path).is_none() {
         return Err(ApiError::unknown_path().into_response());
     }
-    let mailbox = bearer_token(state, req.headers())
-        .and_then(|t| state.store.mailbox(t))
-        .cloned()
-        .ok_or_else(|| unauthorized(state))?;
+    let token = bearer_token(req.headers()).ok_or_else(|| unauthorized(state))?;
+    let mailbox = match state.store.mailbox(token) {
+        Some(m) => m.clone(),
+        None if state.fault(Fault::UnknownToken403) => {
+            return Err(StatusCode::FORBIDDEN.into_response());
+        }
+        None => return Err(unauthorized(state)),
+    };
     let route = match routing::parse_path(&path) {
         Ok(r) => r,
         Err(RouteError::OutsideBase | RouteError::Unknown) => {

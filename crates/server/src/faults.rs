@@ -110,7 +110,7 @@ faults! {
     NoOdataVersion = "no-odata-version", ["GEN-ODATA-VERSION"], "Responses omit the OData-Version header.";
     NoRequestId = "no-request-id", ["GEN-REQUEST-ID"], "Responses carry no request-id and do not echo client-request-id.";
     MissingWwwAuthenticate = "missing-www-authenticate", ["AUTH-REQUIRED"], "A 401 answer has no WWW-Authenticate header.";
-    BearerCaseSensitive = "bearer-case-sensitive", ["AUTH-REQUIRED"], "Only the exact scheme spelling `Bearer` is accepted; `bearer` gets 401.";
+    UnknownToken403 = "unknown-token-403", ["AUTH-REQUIRED"], "A well-formed but unknown bearer token gets 403 instead of 401.";
     OtherUserReadable = "other-user-readable", ["AUTH-ISOLATION"], "A contact id of another user's mailbox can be read with GET.";
     KeyFormRejected = "key-form-rejected", ["GEN-KEY-FORMS"], "The `contacts('{id}')` key form answers 404.";
     TrailingSlash404 = "trailing-slash-404", ["GEN-TRAILING-SLASH"], "A trailing slash on a path answers 404.";
