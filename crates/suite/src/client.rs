@@ -205,6 +205,14 @@ impl HttpClient {
 
     async fn send_once(&self, r: &SentRequest) -> Result<Received, TransportError> {
         self.sent.fetch_add(1, Ordering::Relaxed);
+        if crate::raw::wanted(r) {
+            return match tokio::time::timeout(self.timeout, crate::raw::exchange(r, self.body_cap))
+                .await
+            {
+                Ok(x) => x,
+                Err(_) => Err(TransportError::Timeout(self.timeout)),
+            };
+        }
         let method = reqwest::Method::from_bytes(r.method.as_bytes())
             .map_err(|_| TransportError::Invalid(format!("bad method {:?}", r.method)))?;
         let url = url::Url::parse(&r.url)

@@ -124,6 +124,31 @@ impl Runner {
         })
     }
 
+    /// A runner that has not contacted the target (for `--list`): every prerequisite
+    /// counts as met and discovered templates have no value.
+    pub fn without_discovery(
+        config: RunConfig,
+        schemas: Schemas,
+        selection: Selection,
+    ) -> Result<Runner, crate::client::TransportError> {
+        let client = HttpClient::new(config.timeout, config.body_cap)?;
+        let discovery = Discovery {
+            second_token: true,
+            other_folder: Some(String::new()),
+            child_folder: Some(String::new()),
+            ..Discovery::default()
+        };
+        Ok(Runner {
+            config,
+            client,
+            schemas,
+            selection,
+            discovery,
+            registry: Registry::default(),
+            walk_lock: tokio::sync::RwLock::new(()),
+        })
+    }
+
     /// Runs every selected case of the catalogue, `concurrency` at a time, then
     /// deletes anything left over. Unselected cases are not in the result.
     pub async fn run_all(&self, catalogue: &Catalogue) -> Vec<CaseOutcome> {
