@@ -63,7 +63,7 @@ pub struct Args {
     pub schemas: Option<PathBuf>,
     /// libtest flags.
     #[command(flatten)]
-    pub libtest: libtest_mimic::Arguments,
+    pub libtest: Box<libtest_mimic::Arguments>,
 }
 
 /// Parses `10s`, `500ms`, `1.5s`, `2m` or plain seconds.
