@@ -3,7 +3,6 @@
 
 pub mod contacts;
 pub mod folders;
-pub mod listing;
 pub mod photos;
 
 use crate::app::method_not_allowed;
