@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| contactspec_fuzz_targets::casefile::case_file(data));
