@@ -3,3 +3,4 @@
 //! (`contactspec-server`) when no target is given. Only this crate imports both.
 
 pub mod cli;
+pub mod selftest;

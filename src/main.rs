@@ -14,6 +14,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Prove the suite's power: run it against the reference server with each injected fault and print the kill matrix.
+    Selftest(cli::selftest::Args),
     /// Run the conformance suite against a target (the embedded reference server by default).
     Run(cli::run::Args),
     /// Print every rule of SPEC.md with its level, basis and the cases that check it.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Selftest(a) => cli::selftest::main(a),
         Command::Run(a) => cli::run::main(a),
         Command::Rules(a) => cli::rules::main(a),
         Command::Serve(a) => cli::serve::main(a),

@@ -5,4 +5,5 @@ pub mod faults;
 pub mod fuzz;
 pub mod rules;
 pub mod run;
+pub mod selftest;
 pub mod serve;
