@@ -18,6 +18,8 @@ enum Command {
     Selftest(cli::selftest::Args),
     /// Run the conformance suite against a target (the embedded reference server by default).
     Run(cli::run::Args),
+    /// Run the generated properties and the model-based test (`--model`) against a target.
+    Props(cli::props::Args),
     /// Print every rule of SPEC.md with its level, basis and the cases that check it.
     Rules(cli::rules::Args),
     /// Start the reference server.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Selftest(a) => cli::selftest::main(a),
         Command::Run(a) => cli::run::main(a),
+        Command::Props(a) => cli::props::main(a),
         Command::Rules(a) => cli::rules::main(a),
         Command::Serve(a) => cli::serve::main(a),
         Command::Faults(a) => cli::faults::main(a),

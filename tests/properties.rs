@@ -143,3 +143,23 @@ fn model_test_holds_on_the_reference_server() {
     assert!(report.passed(), "{report}");
     assert!(report.ops >= 16, "{report}");
 }
+
+#[test]
+#[ignore]
+fn probe_latency() {
+    use contactspec_props::client::Request;
+    let server = spawn(ServerConfig::default()).expect("server");
+    let client = client_for(&server);
+    for path in ["me/contacts/$count", "me/contactfolders"] {
+        let t = std::time::Instant::now();
+        for _ in 0..200 {
+            client.send(Request::new("GET", path)).unwrap();
+        }
+        println!("{path}: {:?} per request", t.elapsed() / 200);
+    }
+    let t = std::time::Instant::now();
+    for _ in 0..100 {
+        client.send(Request::new("POST", "me/contacts").json(serde_json::json!({"GivenName": "x"}))).unwrap();
+    }
+    println!("POST: {:?} per request", t.elapsed() / 100);
+}

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod faults;
 pub mod fuzz;
 pub mod rules;
+pub mod props;
 pub mod run;
 pub mod selftest;
 pub mod serve;
