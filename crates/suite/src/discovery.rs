@@ -18,6 +18,8 @@ pub struct Discovery {
     pub parent_folder: Option<String>,
     /// That child.
     pub child_folder: Option<String>,
+    /// A folder of user A with no contacts at discovery time.
+    pub empty_folder: Option<String>,
     /// User A's segment as in `Users('…')`.
     pub user: Option<String>,
     /// User B's default folder.
@@ -52,6 +54,9 @@ impl Discovery {
             }
             Requirement::ChildFolder if self.child_folder.is_none() => {
                 Some(format!("requires child_folder: {}", why("folder.child")))
+            }
+            Requirement::EmptyFolder if self.empty_folder.is_none() => {
+                Some(format!("requires empty_folder: {}", why("folder.empty")))
             }
             _ => None,
         }
@@ -167,6 +172,7 @@ pub async fn discover(t: &Target<'_>) -> Discovery {
         ("folder.other", d.other_folder.is_some()),
         ("folder.parent", d.parent_folder.is_some()),
         ("folder.child", d.child_folder.is_some()),
+        ("folder.empty", d.empty_folder.is_some()),
         ("user", d.user.is_some()),
         ("b.folder.default", d.b_default_folder.is_some()),
     ] {
@@ -218,6 +224,36 @@ async fn discover_inner(t: &Target<'_>, d: &mut Discovery) -> Result<(), Transpo
                     d.child_folder = Some(c);
                     break;
                 }
+            }
+            // An empty folder: the child first, then the other top-level folders.
+            let mut candidates: Vec<String> = d.child_folder.iter().cloned().collect();
+            candidates.extend(
+                top.iter()
+                    .filter_map(id_of)
+                    .filter(|id| Some(id) != d.default_folder.as_ref()),
+            );
+            candidates.extend(d.default_folder.iter().cloned());
+            for f in candidates.into_iter().take(20) {
+                let url = format!(
+                    "{base}/me/contactfolders/{}/contacts?$top=1",
+                    crate::template::encode_id(&f)
+                );
+                let (status, json) = t.send(d, "GET", url, t.token_a, None).await?;
+                let empty = json
+                    .as_ref()
+                    .and_then(|j| j.get("value"))
+                    .and_then(Value::as_array)
+                    .is_some_and(Vec::is_empty);
+                if status == 200 && empty {
+                    d.empty_folder = Some(f);
+                    break;
+                }
+            }
+            if d.empty_folder.is_none() {
+                d.missing.push((
+                    "folder.empty".to_string(),
+                    "every contact folder of user A holds contacts".to_string(),
+                ));
             }
             if d.child_folder.is_none() {
                 for n in ["folder.parent", "folder.child"] {

@@ -212,6 +212,7 @@ impl Runner {
             ("folder.other", &d.other_folder),
             ("folder.parent", &d.parent_folder),
             ("folder.child", &d.child_folder),
+            ("folder.empty", &d.empty_folder),
             ("user", &d.user),
             ("b.folder.default", &d.b_default_folder),
         ] {

@@ -26,6 +26,7 @@ pub const BUILTINS: &[&str] = &[
     "folder.other",
     "folder.parent",
     "folder.child",
+    "folder.empty",
     "b.folder.default",
     "user",
     "today",

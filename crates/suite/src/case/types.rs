@@ -51,6 +51,8 @@ pub enum Requirement {
     OtherFolder,
     /// A folder of user A with a child folder.
     ChildFolder,
+    /// A contact folder of user A that holds no contacts (SY-EMPTY).
+    EmptyFolder,
 }
 
 impl Requirement {
@@ -60,6 +62,7 @@ impl Requirement {
             Requirement::SecondToken => "second_token",
             Requirement::OtherFolder => "other_folder",
             Requirement::ChildFolder => "child_folder",
+            Requirement::EmptyFolder => "empty_folder",
         }
     }
 }

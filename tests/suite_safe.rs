@@ -1,0 +1,177 @@
+//! SUITE-SAFE: fill user A's mailbox on the reference server with contacts before a
+//! run, run the whole catalogue, then check every one of them is still there with the
+//! same ChangeKey, that nothing the run created is left behind, and that the
+//! pre-existing data failed no case (SPEC.md §0: lists are limited to the case's marker).
+
+use contactspec_suite::case::load_catalogue;
+use contactspec_suite::outcome::CaseStatus;
+use contactspec_suite::runner::{RunConfig, Runner};
+use contactspec_suite::schema::Schemas;
+use contactspec_suite::select::Selection;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+async fn call(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut rb = c.request(method, url).bearer_auth("token-a");
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await.expect("request");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_leaves_pre_existing_contacts_untouched() {
+    let server =
+        contactspec_server::spawn(contactspec_server::ServerConfig::default()).expect("server");
+    let base = server.base_url();
+    let c = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
+
+    // Folders of user A: default and every other top-level folder, plus children.
+    let (_, folders) = call(
+        &c,
+        reqwest::Method::GET,
+        &format!("{base}/me/contactfolders"),
+        None,
+    )
+    .await;
+    let mut folder_ids: Vec<String> = folders["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["Id"].as_str().unwrap().to_string())
+        .collect();
+    for f in folder_ids.clone() {
+        let (_, kids) = call(
+            &c,
+            reqwest::Method::GET,
+            &format!("{base}/me/contactfolders/{f}/childfolders"),
+            None,
+        )
+        .await;
+        folder_ids.extend(
+            kids["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["Id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert!(folder_ids.len() >= 3, "{folder_ids:?}");
+
+    // 40 pre-existing contacts spread over the folders, with names that sort and
+    // filter like the suite's own (so a careless case would touch them).
+    let mut before: BTreeMap<String, String> = BTreeMap::new();
+    for i in 0..40 {
+        let folder = &folder_ids[i % folder_ids.len()];
+        let body = json!({
+            "GivenName": format!("Pre{i:02}"),
+            "Surname": if i % 2 == 0 { "Existing".to_string() } else { format!("cs{i}") },
+            "EmailAddresses": [{"Address": format!("pre{i}@example.com")}],
+            "Categories": ["keep"],
+        });
+        let (st, v) = call(
+            &c,
+            reqwest::Method::POST,
+            &format!("{base}/me/contactfolders/{folder}/contacts"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(st, 201, "{v}");
+        before.insert(
+            v["Id"].as_str().unwrap().to_string(),
+            v["ChangeKey"].as_str().unwrap().to_string(),
+        );
+    }
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schemas = Schemas::load(&root.join("schemas")).expect("schemas");
+    let catalogue = load_catalogue(&root.join("cases"), Some(&schemas.names())).expect("catalogue");
+    let runner = Runner::new(
+        RunConfig::new(&base, "token-a", Some("token-b"), 20_261_127),
+        schemas,
+        Selection::default(),
+    )
+    .await
+    .expect("runner");
+    assert!(runner.discovery.unreachable.is_none());
+    let outcomes = runner.run_all(&catalogue).await;
+    assert_eq!(outcomes.len(), catalogue.cases.len());
+
+    // Every pre-existing contact is still there, unchanged.
+    for (id, ck) in &before {
+        let (st, v) = call(
+            &c,
+            reqwest::Method::GET,
+            &format!("{base}/me/contacts/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(st, 200, "pre-existing contact {id} is gone: {v}");
+        assert_eq!(
+            v["ChangeKey"].as_str(),
+            Some(ck.as_str()),
+            "pre-existing contact {id} was changed: {v}"
+        );
+    }
+    // Nothing the run created is left: each folder holds exactly its pre-existing contacts.
+    let mut total = 0;
+    for f in &folder_ids {
+        let (st, v) = call(
+            &c,
+            reqwest::Method::GET,
+            &format!("{base}/me/contactfolders/{f}/contacts/$count"),
+            None,
+        )
+        .await;
+        assert_eq!(st, 200);
+        let n: usize = v
+            .as_u64()
+            .map(|n| n as usize)
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .expect("a count");
+        total += n;
+    }
+    assert_eq!(total, before.len(), "the run left contacts behind");
+    assert!(
+        runner.registry.pending().is_empty(),
+        "{:?}",
+        runner.registry.pending()
+    );
+    // User B's mailbox is empty again too.
+    let r = c
+        .get(format!("{base}/me/contacts/$count"))
+        .bearer_auth("token-b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap().trim(), "0");
+
+    // The pre-existing data failed no case.
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.status == CaseStatus::Failed)
+        .map(|o| o.report.clone())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} case(s) failed with pre-existing data:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+    server.shutdown();
+}
