@@ -83,3 +83,30 @@ pub fn main(args: Args) -> ExitCode {
         ExitCode::SUCCESS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(tokens: &[&str], faults: &[&str]) -> Args {
+        Args {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            tokens: tokens.iter().map(|s| s.to_string()).collect(),
+            faults: faults.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn flags_to_config() {
+        let c = config(&args(&[], &[])).unwrap();
+        assert_eq!(c.tokens, ["token-a", "token-b"]);
+        assert!(c.faults.is_empty());
+        let c = config(&args(&["x"], &["etag-unquoted"])).unwrap();
+        assert_eq!(c.tokens, ["x"]);
+        assert!(c.faults.contains(Fault::EtagUnquoted));
+        assert_eq!(
+            config(&args(&[], &["no-such-fault"])),
+            Err("no-such-fault".to_string())
+        );
+    }
+}

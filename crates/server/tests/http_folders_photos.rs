@@ -56,6 +56,11 @@ async fn folders_shape_and_navigation() {
     api.get("me/contactfolders/nope")
         .await
         .expect(404, Some("ErrorItemNotFound"));
+    // A folder's @odata.id is routed.
+    let fin_entity = api.get(&format!("me/contactfolders/{fin}")).await.json();
+    let routed = api.get(fin_entity["@odata.id"].as_str().unwrap()).await;
+    routed.expect(200, None);
+    assert_eq!(routed.json()["Id"], fin.as_str());
     // $select on a single folder.
     let s = api
         .get(&format!("me/contactfolders/{fin}?$select=DisplayName"))
