@@ -83,3 +83,39 @@ fn a_fault_no_case_checks_is_reported_as_survivor() {
     assert_eq!(json["faults"][1]["killed"], false);
     assert_eq!(json["faults"][0]["fault"], "no-odata-version");
 }
+
+/// `contactspec selftest` refuses an unknown fault name with exit code 2 before
+/// running anything, and runs one named fault with exit code 0 when it is killed.
+#[test]
+fn cli_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_contactspec");
+    let bad = std::process::Command::new(bin)
+        .args(["selftest", "--fault", "no-such-fault"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-fault"));
+    let json =
+        std::env::temp_dir().join(format!("contactspec-selftest-{}.json", std::process::id()));
+    let one = std::process::Command::new(bin)
+        .args([
+            "selftest",
+            "--fault",
+            "no-odata-version",
+            "--property-cases",
+            "0",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&one.stdout);
+    assert_eq!(one.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("killed 1 of 1 faults"), "{stdout}");
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("json");
+    let _ = std::fs::remove_file(&json);
+    assert_eq!(data["killed"], 1);
+    assert_eq!(data["faults"][0]["fault"], "no-odata-version");
+    assert_eq!(data["baseline"]["passed"], true);
+}

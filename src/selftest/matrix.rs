@@ -242,6 +242,20 @@ impl fmt::Display for Matrix {
                 "(yes*: killed, but by a rule the fault does not name: a case for its own rules is missing)"
             )?;
         }
+        let chance: Vec<(&str, &Catch)> = self
+            .faults
+            .iter()
+            .flat_map(|r| r.unconfirmed.iter().map(move |c| (r.fault.as_str(), c)))
+            .collect();
+        if !chance.is_empty() {
+            writeln!(
+                f,
+                "\nfailures that did not count (not reproduced alone with the fault, or failing without it):"
+            )?;
+            for (fault, c) in chance {
+                writeln!(f, "  under {fault}: {}: {}", c.name, cut(&c.message, 200))?;
+            }
+        }
         if !self.baseline.failures.is_empty() || self.baseline.error.is_some() {
             writeln!(f, "\nfaultless run failures:")?;
             if let Some(e) = &self.baseline.error {
