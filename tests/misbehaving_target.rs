@@ -134,7 +134,7 @@ async fn fake_target(b: Behaviour) -> String {
                     }
                     Behaviour::Reset => {
                         let _ = read_request(&mut s).await;
-                        let _ = s.set_linger(Some(Duration::ZERO));
+                        let _ = s.set_zero_linger();
                         drop(s);
                     }
                     Behaviour::Html => {
