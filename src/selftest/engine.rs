@@ -6,8 +6,8 @@
 
 use super::SelftestError;
 use super::matrix::{Baseline, FaultRow, Matrix, Phase};
-use super::target::{case_catch, run_cases, run_properties};
-use contactspec_props::properties::{Options as PropOptions, Property};
+use super::target::{Generated, case_catch, run_cases, run_generated};
+use contactspec_props::properties::Options as PropOptions;
 use contactspec_server::{Fault, FaultSet, ServerConfig};
 use contactspec_suite::case::{Catalogue, LoadedCase};
 use contactspec_suite::outcome::CaseOutcome;
@@ -21,6 +21,8 @@ use std::time::Instant;
 /// The reference server's tokens (SPEC.md §11).
 const TOKEN_A: &str = "token-a";
 const TOKEN_B: &str = "token-b";
+/// Longest operation sequence of the model test (its CLI default).
+const MODEL_MAX_LEN: usize = 30;
 
 /// How to run the self-test.
 #[derive(Debug, Clone)]
@@ -86,11 +88,12 @@ impl Suite {
         }
     }
 
-    fn properties(&self) -> Vec<Property> {
+    /// The properties and the model test (none when `property_cases` is 0).
+    fn properties(&self) -> Vec<Generated> {
         if self.options.property_cases == 0 {
             Vec::new()
         } else {
-            super::target::all_properties()
+            Generated::all(MODEL_MAX_LEN)
         }
     }
 
@@ -161,7 +164,7 @@ async fn baseline(suite: &Suite) -> Baseline {
             b.cases = cases.run;
             b.cases_passed = cases.run - cases.failed.len();
             b.failures.extend(cases.failed);
-            let props = run_properties(
+            let props = run_generated(
                 base,
                 TOKEN_A.into(),
                 suite.properties(),
@@ -214,10 +217,10 @@ async fn fault_row(suite: Arc<Suite>, fault: Fault) -> FaultRow {
                 .iter()
                 .cloned()
                 .partition(|c| meets(&c.def.rules, fault));
-            let (t_props, o_props): (Vec<Property>, Vec<Property>) = suite
+            let (t_props, o_props): (Vec<Generated>, Vec<Generated>) = suite
                 .properties()
                 .into_iter()
-                .partition(|p| meets_static(p.spec.rules, fault));
+                .partition(|p| meets_static(p.rules(), fault));
             let phases: [(Phase, Work); 4] = [
                 (Phase::TargetedCases, Work::Cases(targeted)),
                 (Phase::TargetedProperties, Work::Props(t_props)),
@@ -289,10 +292,10 @@ async fn run_case_phase(
 async fn run_property_phase(
     suite: &Suite,
     base: &str,
-    props: Vec<Property>,
+    props: Vec<Generated>,
     row: &mut FaultRow,
 ) -> bool {
-    let batch = run_properties(
+    let batch = run_generated(
         base.to_string(),
         TOKEN_A.into(),
         props.clone(),
@@ -303,7 +306,7 @@ async fn run_property_phase(
     row.properties_run += batch.run;
     let mut killed = false;
     for mut c in batch.failed {
-        let Some(p) = props.iter().find(|p| p.spec.name == c.name) else {
+        let Some(p) = props.iter().find(|p| p.name() == c.name) else {
             row.unconfirmed.push(c);
             continue;
         };
@@ -360,9 +363,9 @@ async fn confirm_case(suite: &Suite, fault: Fault, name: &str) -> Result<(), Str
 }
 
 /// A property's failure counts only when it holds on a fresh faultless server.
-async fn confirm_property(suite: &Suite, prop: Property) -> Result<(), String> {
+async fn confirm_property(suite: &Suite, prop: Generated) -> Result<(), String> {
     let server = start(FaultSet::none()).await?;
-    let batch = run_properties(
+    let batch = run_generated(
         server.base_url(),
         TOKEN_A.into(),
         vec![prop],
@@ -379,7 +382,7 @@ async fn confirm_property(suite: &Suite, prop: Property) -> Result<(), String> {
 
 enum Work {
     Cases(Vec<LoadedCase>),
-    Props(Vec<Property>),
+    Props(Vec<Generated>),
 }
 
 /// Runs the self-test on the current tokio runtime.

@@ -25,6 +25,8 @@ pub enum CatchKind {
     Case,
     /// A property of `contactspec-props`.
     Property,
+    /// The model-based state-machine test of `contactspec-props`.
+    Model,
 }
 
 /// In which part of a fault's run the kill happened.
@@ -92,7 +94,7 @@ pub struct Baseline {
     pub cases: usize,
     /// Cases that passed.
     pub cases_passed: usize,
-    /// Properties run.
+    /// Generated checks run (properties and the model test).
     pub properties: usize,
     /// Failed (or warned, or ignored) cases and failed properties.
     pub failures: Vec<Catch>,
@@ -143,7 +145,7 @@ impl Matrix {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "faultless run: {} ({} of {} cases passed, {} properties, {:.1}s)",
+            "faultless run: {} ({} of {} cases passed, {} generated checks: properties and the model test, {:.1}s)",
             if self.baseline.passed {
                 "PASSED"
             } else {

@@ -4,6 +4,7 @@
 
 use super::matrix::{Catch, CatchKind};
 use contactspec_props::client::{Client, Target};
+use contactspec_props::model_test;
 use contactspec_props::properties::{self, Options, Property};
 use contactspec_suite::case::LoadedCase;
 use contactspec_suite::outcome::{CaseOutcome, CaseStatus};
@@ -94,23 +95,64 @@ pub async fn run_cases(
     batch
 }
 
-/// Runs `props` one after the other against `base` with user A's `token` (on a
-/// thread of its own: the properties' client is blocking). With `stop_early` it
-/// stops at the first failed property.
-pub async fn run_properties(
+/// A generated check: one property, or the model-based state-machine test.
+#[derive(Clone, Copy)]
+pub enum Generated {
+    /// A property of `contactspec-props`.
+    Property(Property),
+    /// The model-based test, with sequences of at most `max_len` operations.
+    Model {
+        /// Longest operation sequence.
+        max_len: usize,
+    },
+}
+
+impl Generated {
+    /// The property's name, or `model`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Generated::Property(p) => p.spec.name,
+            Generated::Model { .. } => "model",
+        }
+    }
+
+    /// The rules it is written for (the model test checks many; it names none).
+    pub fn rules(&self) -> &'static [&'static str] {
+        match self {
+            Generated::Property(p) => p.spec.rules,
+            Generated::Model { .. } => &[],
+        }
+    }
+
+    /// Every property, then the model test.
+    pub fn all(model_max_len: usize) -> Vec<Generated> {
+        properties::all()
+            .into_iter()
+            .map(Generated::Property)
+            .chain(std::iter::once(Generated::Model {
+                max_len: model_max_len,
+            }))
+            .collect()
+    }
+}
+
+/// Runs generated checks one after the other against `base` with user A's `token`
+/// (on a thread of its own: the properties' client is blocking). With `stop_early`
+/// it stops at the first failure.
+pub async fn run_generated(
     base: String,
     token: String,
-    props: Vec<Property>,
+    checks: Vec<Generated>,
     opts: Options,
     stop_early: bool,
 ) -> Batch {
-    if props.is_empty() {
+    if checks.is_empty() {
         return Batch::default();
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(run_properties_blocking(
-            base, token, props, &opts, stop_early,
+        let _ = tx.send(run_generated_blocking(
+            base, token, checks, &opts, stop_early,
         ));
     });
     rx.await.unwrap_or_else(|_| Batch {
@@ -125,10 +167,10 @@ pub async fn run_properties(
     })
 }
 
-fn run_properties_blocking(
+fn run_generated_blocking(
     base: String,
     token: String,
-    props: Vec<Property>,
+    checks: Vec<Generated>,
     opts: &Options,
     stop_early: bool,
 ) -> Batch {
@@ -145,29 +187,39 @@ fn run_properties_blocking(
             return batch;
         }
     };
-    for p in props {
-        let report = (p.run)(&client, opts);
+    for check in checks {
+        let failed =
+            match check {
+                Generated::Property(p) => (p.run)(&client, opts).failure.map(|f| Catch {
+                    kind: CatchKind::Property,
+                    name: p.spec.name.to_string(),
+                    rules: vec![f.rule.to_string()],
+                    message: format!(
+                        "{} (minimal input: {})",
+                        one_line(&f.message),
+                        f.minimal_input
+                    ),
+                }),
+                Generated::Model { max_len } => model_test::run(&client, opts, max_len)
+                    .failure
+                    .map(|f| Catch {
+                        kind: CatchKind::Model,
+                        name: "model".to_string(),
+                        rules: vec![f.rule.to_string()],
+                        message: format!(
+                            "{} (after {} operations)",
+                            one_line(&f.message),
+                            f.sequence.len()
+                        ),
+                    }),
+            };
         batch.run += 1;
-        if let Some(f) = &report.failure {
-            batch.failed.push(Catch {
-                kind: CatchKind::Property,
-                name: p.spec.name.to_string(),
-                rules: vec![f.rule.to_string()],
-                message: format!(
-                    "{} (minimal input: {})",
-                    one_line(&f.message),
-                    f.minimal_input
-                ),
-            });
+        if let Some(c) = failed {
+            batch.failed.push(c);
             if stop_early {
                 break;
             }
         }
     }
     batch
-}
-
-/// Every property, for callers that do not import the props crate.
-pub fn all_properties() -> Vec<Property> {
-    properties::all()
 }
