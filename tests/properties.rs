@@ -159,7 +159,74 @@ fn probe_latency() {
     }
     let t = std::time::Instant::now();
     for _ in 0..100 {
-        client.send(Request::new("POST", "me/contacts").json(serde_json::json!({"GivenName": "x"}))).unwrap();
+        client
+            .send(Request::new("POST", "me/contacts").json(serde_json::json!({"GivenName": "x"})))
+            .unwrap();
     }
     println!("POST: {:?} per request", t.elapsed() / 100);
+}
+
+/// Runs `property` (or the model test when `"model"`) against a server with `fault`
+/// and returns the failure's rule and case file; panics when the fault survives.
+fn catches(fault: &str, property: &str, cases: u32) -> (String, serde_json::Value) {
+    let mut config = ServerConfig::default();
+    config
+        .faults
+        .insert(contactspec_server::Fault::from_name(fault).expect("fault"));
+    let server = spawn(config).expect("server");
+    let client = client_for(&server);
+    let o = Options {
+        cases,
+        seed: 3,
+        ..Options::default()
+    };
+    if property == "model" {
+        let r = contactspec_props::model_test::run(&client, &o, 30);
+        let f = r
+            .failure
+            .as_ref()
+            .unwrap_or_else(|| panic!("model test missed {fault}: {r}"));
+        assert!(f.sequence.len() <= 6, "not shrunk: {r}");
+        return (f.rule.to_string(), f.case_file.clone());
+    }
+    let reports = properties::run(&client, &o, &[property.to_string()]);
+    let r = &reports[0];
+    let f = r
+        .failure
+        .as_ref()
+        .unwrap_or_else(|| panic!("{property} missed {fault}: {r}"));
+    (f.rule.to_string(), f.case_file.clone())
+}
+
+/// The case file written from a shrunk failure loads with the runner's loader.
+fn loads(case_file: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(case_file).expect("json");
+    let parsed = contactspec_suite::case::parse_case_file(
+        std::path::Path::new("cases/generated/shrunk.json"),
+        &text,
+        None,
+    );
+    assert!(parsed.is_ok(), "{:?}\n{text}", parsed.err());
+}
+
+macro_rules! caught {
+    ($($test:ident: $fault:literal by $property:literal as $rule:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            let (got, case_file) = catches($fault, $property, 32);
+            assert_eq!(got, $rule, "{} caught by {} under the wrong rule", $fault, $property);
+            loads(&case_file);
+        }
+    )*};
+}
+
+caught! {
+    sync_round_catches_sync_drops_last_when_page_multiple: "sync-drops-last-when-page-multiple" by "sync-round" as "SY-COMPLETE";
+    paging_catches_nextlink_on_full_last_page: "nextlink-on-full-last-page" by "paging" as "Q-NEXTLINK";
+    patch_exact_catches_null_ignored_on_patch: "null-ignored-on-patch" by "patch-exact" as "CT-ECHO";
+    flag_rules_catch_partial_write_on_error: "partial-write-on-error" by "flag-rules" as "CT-ATOMIC";
+    create_echo_catches_birthday_keeps_offset: "birthday-keeps-offset" by "create-echo" as "CT-BIRTHDAY";
+    filter_catches_count_ignores_filter: "count-ignores-filter" by "filter" as "Q-COUNT";
+    model_catches_if_match_strong_only: "if-match-strong-only" by "model" as "CT-CONFLICT";
+    model_catches_photo_swapped_dimensions: "photo-swapped-dimensions" by "model" as "PH-META";
 }

@@ -202,7 +202,17 @@ impl Exchange {
                 bytes,
             } => format!(" <{} bytes of {content_type}>", bytes.len()),
         };
-        let resp = String::from_utf8_lossy(&self.resp_body);
+        let textual = self
+            .header("content-type")
+            .is_none_or(|c| c.contains("json") || c.starts_with("text/"));
+        let resp = match std::str::from_utf8(&self.resp_body) {
+            Ok(t) if textual => t.to_string(),
+            _ => format!(
+                "<{} bytes of {}>",
+                self.resp_body.len(),
+                self.header("content-type").unwrap_or("?")
+            ),
+        };
         format!(
             "{} {}{} -> {} {}",
             self.method,

@@ -54,7 +54,7 @@ pub fn walk(ctx: &Ctx, w: &Walk) -> CheckResult<Vec<Value>> {
     let mut first = true;
     for _ in 0..w.max_pages {
         let ex = ctx.send(req)?;
-        let (items, body) = page(ctx, &ex, "CT-LIST")?;
+        let (items, body) = page(ctx, &ex, if first { "CT-LIST" } else { "Q-NEXTLINK" })?;
         if let Some(cap) = w.cap
             && items.len() > cap
         {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 struct Known {
     alive: bool,
-    photo: bool,
+    photo: Option<super::ops::Photo>,
     sent: Map<String, Value>,
 }
 
@@ -51,7 +51,7 @@ pub fn to_case(ops: &[Op], rule: &str) -> CaseBuilder {
                 ));
                 known.push(Known {
                     alive: true,
-                    photo: false,
+                    photo: None,
                     sent: body,
                 });
             }
@@ -146,7 +146,7 @@ pub fn to_case(ops: &[Op], rule: &str) -> CaseBuilder {
                     None,
                 ));
                 if known[*i].alive {
-                    known[*i].photo = true;
+                    known[*i].photo = Some(*p);
                 }
             }
             Op::Get(i) => {
@@ -164,9 +164,14 @@ pub fn to_case(ops: &[Op], rule: &str) -> CaseBuilder {
                 ));
             }
             Op::GetPhoto(i) => {
-                let expect = match (known[*i].alive, known[*i].photo) {
-                    (true, true) => json!({"status": 200, "body": "image"}),
-                    _ => not_found(),
+                let photo = if known[*i].alive {
+                    known[*i].photo
+                } else {
+                    None
+                };
+                let expect = match photo {
+                    Some(_) => json!({"status": 200, "body": "image"}),
+                    None => not_found(),
                 };
                 c.step(step(
                     &format!("{k}-get-photo-c{i}"),
@@ -175,6 +180,15 @@ pub fn to_case(ops: &[Op], rule: &str) -> CaseBuilder {
                     expect,
                     None,
                 ));
+                if let Some(p) = photo {
+                    c.step(step(
+                        &format!("{k}-get-photo-meta-c{i}"),
+                        "PH-META",
+                        request("GET", &format!("{}/photo", path(*i)), None, None),
+                        json!({"status": 200, "json": {"Width": p.width, "Height": p.height}}),
+                        None,
+                    ));
+                }
             }
             Op::List | Op::PageWalk(_) => {
                 let top = if let Op::PageWalk(n) = op {

@@ -276,7 +276,7 @@ fn misorder_rule(a: &Value, b: &Value, keys: &[OrderKey]) -> &'static str {
 /// Runs the paging property.
 pub fn run_paging(client: &Client, opts: &Options) -> Report {
     let strategy = (
-        prop::collection::vec(collection_contact(), 0..=20),
+        prop::collection::vec(collection_contact(), 0..=16),
         page_size(),
         page_ask(),
         orderby(),

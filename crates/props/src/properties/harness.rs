@@ -424,6 +424,48 @@ where
 mod tests {
     use super::*;
 
+    fn generated(seed: u64) -> Vec<serde_json::Map<String, Value>> {
+        let client = Client::new(crate::client::Target {
+            base: "http://127.0.0.1:9/api/beta".into(),
+            token: "t".into(),
+        })
+        .unwrap();
+        let seen = RefCell::new(Vec::new());
+        let opts = Options {
+            cases: 12,
+            seed,
+            ..Options::default()
+        };
+        let spec = Spec {
+            name: "create-echo",
+            rules: &["CT-ECHO"],
+            about: "",
+        };
+        let r = run_property(
+            &client,
+            &opts,
+            spec,
+            crate::generators::contact::valid_contact(false),
+            |_| String::new(),
+            |_, v| {
+                seen.borrow_mut().push(v.clone());
+                Ok(())
+            },
+            |_, _| CaseBuilder::new("x", &["CT-ECHO"]),
+        );
+        assert!(r.passed());
+        seen.into_inner()
+    }
+
+    #[test]
+    fn same_seed_same_values_on_any_thread() {
+        let here = generated(5);
+        let there = std::thread::spawn(|| generated(5)).join().unwrap();
+        assert_eq!(here.len(), 12);
+        assert_eq!(here, there);
+        assert_ne!(here, generated(6));
+    }
+
     #[test]
     fn seeds_depend_on_seed_and_name_only() {
         assert_eq!(rng_seed(7, "a"), rng_seed(7, "a"));
