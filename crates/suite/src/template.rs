@@ -86,8 +86,9 @@ pub fn parse(s: &str) -> Result<Vec<Part>, TemplateError> {
             Some(n) => (true, n),
             None => (false, inner),
         };
-        let ok = !name.is_empty()
-            && name
+        let base = base_name(name);
+        let ok = !base.is_empty()
+            && base
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if !ok {
@@ -138,9 +139,25 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Sets a value.
+    /// Sets a value. A captured link that carries a `$skiptoken` or `$deltatoken`
+    /// also defines `token:NAME` (the token as it appears in the link) and
+    /// `tamper:NAME` (the link with one character of the token's middle third replaced
+    /// by another letter or digit), for SY-TOKEN-BAD and SY-TOKEN-PATH cases.
     pub fn set(&mut self, name: impl Into<String>, value: Value) {
-        self.values.insert(name.into(), value);
+        let name = name.into();
+        if let Value::String(link) = &value
+            && let Some((start, end)) = token_span(link)
+        {
+            let token = &link[start..end];
+            self.values
+                .insert(format!("token:{name}"), Value::String(token.to_string()));
+            let tampered = tamper_token(token);
+            self.values.insert(
+                format!("tamper:{name}"),
+                Value::String(format!("{}{tampered}{}", &link[..start], &link[end..])),
+            );
+        }
+        self.values.insert(name, value);
     }
 
     /// Looks a name up.
@@ -163,7 +180,7 @@ impl Scope {
                 Part::Lit(l) => out.push_str(&l),
                 Part::Var { name, raw } => {
                     let text = as_text(self.get(&name)?);
-                    if target == Target::Url && !raw && name != "base" {
+                    if target == Target::Url && !raw && name != "base" && base_name(&name) == name {
                         out.push_str(&encode_id(&text));
                     } else {
                         out.push_str(&text);
@@ -202,6 +219,49 @@ impl Scope {
     }
 }
 
+/// The capture a name derives from: `d0` for `token:d0` and `tamper:d0`.
+pub fn base_name(name: &str) -> &str {
+    name.strip_prefix("token:")
+        .or_else(|| name.strip_prefix("tamper:"))
+        .unwrap_or(name)
+}
+
+/// Byte range of the value of the first `$skiptoken` or `$deltatoken` query parameter
+/// of a link (names compared case-insensitively, `%24` accepted for `$`).
+fn token_span(link: &str) -> Option<(usize, usize)> {
+    let q = link.find('?')? + 1;
+    let mut pos = q;
+    for pair in link[q..].split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            let k = k.to_ascii_lowercase();
+            let k = k.strip_prefix("%24").map_or(k.clone(), |r| format!("${r}"));
+            if (k == "$skiptoken" || k == "$deltatoken") && !v.is_empty() {
+                let start = pos + pair.len() - v.len();
+                return Some((start, start + v.len()));
+            }
+        }
+        pos += pair.len() + 1;
+    }
+    None
+}
+
+/// The token with one ASCII letter or digit of its middle third replaced by another.
+fn tamper_token(token: &str) -> String {
+    let b = token.as_bytes();
+    let (lo, hi) = (b.len() / 3, (2 * b.len()).div_ceil(3));
+    let mid = b.len() / 2;
+    let at = (mid..hi)
+        .chain(lo..mid)
+        .find(|&i| b[i].is_ascii_alphanumeric());
+    let Some(i) = at else {
+        return token.to_string();
+    };
+    let replacement = if b[i] == b'A' { b'B' } else { b'A' };
+    let mut out = b.to_vec();
+    out[i] = replacement;
+    String::from_utf8(out).unwrap_or_else(|_| token.to_string())
+}
+
 /// A captured value as text: strings as-is, everything else as JSON.
 pub fn as_text(v: &Value) -> String {
     match v {
@@ -223,6 +283,38 @@ mod tests {
         s.missing
             .insert("b.folder.default".into(), "no second token".into());
         s
+    }
+
+    #[test]
+    fn token_and_tamper_derive_from_links() {
+        let mut s = Scope::default();
+        s.set(
+            "d0",
+            json!("http://h/api/me/contacts?$select=A&$DeltaToken=abcDEF123xyz&x=1"),
+        );
+        assert_eq!(
+            s.expand("{{token:d0}}", Target::Url).unwrap(),
+            "abcDEF123xyz"
+        );
+        let t = s.expand("{{tamper:d0}}", Target::Url).unwrap();
+        assert!(
+            t.starts_with("http://h/api/me/contacts?$select=A&$DeltaToken="),
+            "{t}"
+        );
+        assert!(t.ends_with("&x=1"), "{t}");
+        let tok = &t["http://h/api/me/contacts?$select=A&$DeltaToken=".len()..t.len() - 4];
+        assert_eq!(tok.len(), 12);
+        let diff: Vec<usize> = (0..12)
+            .filter(|&i| tok.as_bytes()[i] != b"abcDEF123xyz"[i])
+            .collect();
+        assert_eq!(diff.len(), 1, "{tok}");
+        assert!((4..8).contains(&diff[0]), "{tok}");
+        assert!(tok.bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(base_name("tamper:d0"), "d0");
+        assert!(parse("{{token:d0}}").is_ok());
+        assert!(parse("{{token:}}").is_err());
+        s.set("plain", json!("http://h/api/me/contacts"));
+        assert!(s.get("token:plain").is_err());
     }
 
     #[test]

@@ -355,7 +355,7 @@ impl Validator<'_> {
             Ok(parts) => {
                 for part in parts {
                     if let template::Part::Var { name, .. } = part
-                        && !defined.contains(&name)
+                        && !defined.contains(template::base_name(&name))
                     {
                         self.bad(
                             p,
