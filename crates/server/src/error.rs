@@ -136,7 +136,10 @@ pub enum ServerError {
     /// The background server thread ended before reporting its address.
     #[error("the server thread ended before it was ready")]
     ThreadGone,
-    /// The configuration has no token, or a token that cannot be used.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// The configuration has no token.
+    #[error("at least one token is needed")]
+    NoTokens,
+    /// A token is empty or not visible ASCII (it could not be sent in a header).
+    #[error("token {0:?} must be non-empty visible ASCII")]
+    BadToken(String),
 }

@@ -49,16 +49,14 @@ pub fn router(config: ServerConfig) -> axum::Router {
 
 fn check(config: &ServerConfig) -> Result<(), ServerError> {
     if config.tokens.is_empty() {
-        return Err(ServerError::Config("at least one token is needed".into()));
+        return Err(ServerError::NoTokens);
     }
     if let Some(bad) = config
         .tokens
         .iter()
         .find(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()))
     {
-        return Err(ServerError::Config(format!(
-            "token {bad:?} must be non-empty visible ASCII"
-        )));
+        return Err(ServerError::BadToken(bad.clone()));
     }
     Ok(())
 }

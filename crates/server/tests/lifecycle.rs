@@ -1,7 +1,7 @@
 //! The server's entry points: `spawn` (background runtime, sync callers), `start` and
 //! graceful `shutdown`, and `router` driven without TCP.
 
-use contactspec_server::{Fault, FaultSet, ServerConfig};
+use contactspec_server::{Fault, FaultSet, ServerConfig, ServerError};
 use std::io::{Read, Write};
 
 fn raw_get(addr: std::net::SocketAddr, path: &str, token: &str) -> String {
@@ -46,12 +46,12 @@ fn spawn_refuses_bad_config() {
         tokens: vec![],
         ..ServerConfig::default()
     });
-    assert!(err.is_err());
+    assert!(matches!(err, Err(ServerError::NoTokens)));
     let err = contactspec_server::spawn(ServerConfig {
         tokens: vec!["has space".into()],
         ..ServerConfig::default()
     });
-    assert!(err.is_err());
+    assert!(matches!(err, Err(ServerError::BadToken(t)) if t == "has space"));
 }
 
 #[tokio::test]
