@@ -126,6 +126,18 @@ pub fn main(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
+            eprintln!("contactspec props: interrupted; deleting what this run created");
+            contactspec_props::interrupt::request_stop();
+        }
+    });
     let seed = args.seed.unwrap_or_else(random_seed);
     println!(
         "contactspec props: target {base}, seed {seed}, {} cases",
@@ -152,6 +164,9 @@ pub fn main(args: Args) -> ExitCode {
         if r.passed() { passed += 1 } else { failed += 1 }
     }
     println!("props: {passed} passed, {failed} failed (seed {seed})");
+    if contactspec_props::interrupt::stop_requested() {
+        return ExitCode::from(130);
+    }
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

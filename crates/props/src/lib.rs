@@ -11,6 +11,7 @@ pub mod expect;
 #[path = "gen/mod.rs"]
 pub mod generators;
 pub mod image;
+pub mod interrupt;
 pub mod model_test;
 pub mod oracle;
 pub mod properties;

@@ -156,6 +156,9 @@ fn execute(
 ) -> (CheckResult, Option<usize>) {
     let mut m = exec::Machine::new(ctx);
     for (i, op) in ops.iter().enumerate() {
+        if crate::interrupt::stop_requested() {
+            break;
+        }
         if let Some(s) = seen {
             s.fetch_add(1, Ordering::SeqCst);
         }
@@ -187,12 +190,16 @@ pub fn run(client: &Client, opts: &Options, max_len: usize) -> ModelReport {
     };
     let mut runner = runner(opts, "model");
     let result = runner.run(&sequences(max_len), |(_, ops, seen)| {
+        if crate::interrupt::stop_requested() {
+            return Err(TestCaseError::reject("interrupted"));
+        }
         attempt(&ops, seen.as_ref())
             .0
             .map_err(|e| TestCaseError::fail(e.to_string()))
     });
     let failure = match result {
         Ok(()) => None,
+        Err(TestError::Abort(_)) if crate::interrupt::stop_requested() => None,
         Err(TestError::Abort(reason)) => Some(ModelFailure {
             rule: "SUITE-DETERMINISTIC",
             message: format!("generation aborted: {reason}"),

@@ -74,7 +74,7 @@ pub fn runner(opts: &Options, name: &str) -> TestRunner {
         failure_persistence: None,
         max_shrink_iters: opts.max_shrink_iters,
         max_shrink_time: 60_000,
-        max_global_rejects: 4096,
+        max_global_rejects: 64,
         ..Config::default()
     };
     TestRunner::new_with_rng(
@@ -371,10 +371,14 @@ where
     };
     let mut runner = runner(opts, spec.name);
     let result = runner.run(&strategy, |v| {
+        if crate::interrupt::stop_requested() {
+            return Err(TestCaseError::reject("interrupted"));
+        }
         attempt(&v).map_err(|e| TestCaseError::fail(e.to_string()))
     });
     let failure = match result {
         Ok(()) => None,
+        Err(TestError::Abort(_)) if crate::interrupt::stop_requested() => None,
         Err(TestError::Abort(reason)) => Some(Failure {
             rule: "SUITE-DETERMINISTIC",
             message: format!("generation aborted: {reason}"),
