@@ -164,18 +164,19 @@ async fn handle(state: &AppState, req: Request) -> Result<Response, Response> {
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let base_url = base_url(&req);
+    let (parts, body) = req.into_parts();
     let ctx = RequestCtx {
         mailbox,
-        base_url: base_url(&req),
+        base_url,
         user_path,
-        method: req.method().clone(),
+        method: parts.method,
         path,
         query,
-        headers: req.headers().clone(),
+        headers: parts.headers,
         prefer,
         client_request_id,
     };
-    let body = req.into_body();
     handlers::handle(state, &ctx, &route.resource, body)
         .await
         .map_err(IntoResponse::into_response)
