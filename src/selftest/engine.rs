@@ -193,6 +193,7 @@ async fn fault_row(suite: Arc<Suite>, fault: Fault) -> FaultRow {
         phase: None,
         caught_by: Vec::new(),
         unconfirmed: Vec::new(),
+        also_failed: Vec::new(),
         on_target: false,
         cases_run: 0,
         properties_run: 0,
@@ -247,7 +248,12 @@ async fn fault_row(suite: Arc<Suite>, fault: Fault) -> FaultRow {
     row.killed = !row.caught_by.is_empty();
     // The catches that name one of the fault's own rules first.
     row.caught_by.sort_by_key(|c| !meets(&c.rules, fault));
-    row.on_target = row.caught_by.iter().any(|c| meets(&c.rules, fault));
+    row.also_failed.sort_by_key(|c| !meets(&c.rules, fault));
+    row.on_target = row
+        .caught_by
+        .iter()
+        .chain(&row.also_failed)
+        .any(|c| meets(&c.rules, fault));
     row.seconds = t0.elapsed().as_secs_f64();
     row
 }
@@ -267,7 +273,15 @@ async fn run_case_phase(
     while !pending.is_empty() {
         let batch = run_cases(runner, pending, suite.options.concurrency, stop, false).await;
         row.cases_run += batch.run;
-        for mut c in batch.failed {
+        let mut failed = batch.failed;
+        // Confirm first a failure that names one of the fault's own rules.
+        failed.sort_by_key(|c| !meets(&c.rules, fault));
+        for mut c in failed {
+            if killed && stop {
+                // One confirmed kill is enough; the others are listed unchecked.
+                row.also_failed.push(c);
+                continue;
+            }
             match confirm_case(suite, fault, &c.name).await {
                 Ok(()) => {
                     killed = true;
@@ -306,6 +320,10 @@ async fn run_property_phase(
     row.properties_run += batch.run;
     let mut killed = false;
     for mut c in batch.failed {
+        if killed && !suite.options.exhaustive {
+            row.also_failed.push(c);
+            continue;
+        }
         let Some(p) = props.iter().find(|p| p.name() == c.name) else {
             row.unconfirmed.push(c);
             continue;

@@ -68,12 +68,16 @@ pub struct FaultRow {
     pub killed: bool,
     /// The phase that killed it.
     pub phase: Option<Phase>,
-    /// What failed (the first kill and whatever failed alongside it).
+    /// The confirmed kills: each failed with the fault, failed again alone on a fresh
+    /// server with the fault, and passed alone on a fresh faultless server.
     pub caught_by: Vec<Catch>,
+    /// Other failures seen beside the confirmed kill, not confirmed one by one (a
+    /// run that stops at the first kill confirms only one).
+    pub also_failed: Vec<Catch>,
     /// Failures that did not count: they passed when run again alone with the fault,
     /// or failed on the faultless server too (cases that fail by chance).
     pub unconfirmed: Vec<Catch>,
-    /// Whether a catch reported one of the fault's own rules (a kill for the right reason).
+    /// Whether a failure reported one of the fault's own rules (a kill for the right reason).
     pub on_target: bool,
     /// Cases run before the kill (or in all, when it survived).
     pub cases_run: usize,
@@ -217,8 +221,9 @@ impl fmt::Display for Matrix {
             let rules = first.map(|c| c.rules.join(",")).unwrap_or_default();
             let by = match (first, &r.error) {
                 (Some(c), _) => {
-                    let more = if r.caught_by.len() > 1 {
-                        format!(" (+{})", r.caught_by.len() - 1)
+                    let others = r.caught_by.len() - 1 + r.also_failed.len();
+                    let more = if others > 0 {
+                        format!(" (+{others})")
                     } else {
                         String::new()
                     };
