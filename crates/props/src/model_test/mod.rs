@@ -252,3 +252,31 @@ pub fn run(client: &Client, opts: &Options, max_len: usize) -> ModelReport {
         warnings: checker.take_warnings(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+
+    #[test]
+    fn sequences_respect_preconditions_and_generate_quickly() {
+        let opts = Options {
+            seed: 11,
+            ..Options::default()
+        };
+        let mut r = runner(&opts, "model");
+        let started = Instant::now();
+        let mut total = 0;
+        for _ in 0..32 {
+            let (_, ops, _) = sequences(30).new_tree(&mut r).unwrap().current();
+            let mut s = RefState::default();
+            for op in &ops {
+                assert!(ops::precondition_holds(&s, op), "{op:?}");
+                s = ops::apply(s, op);
+            }
+            total += ops.len();
+        }
+        eprintln!("generated {total} operations in {:?}", started.elapsed());
+        assert!(total > 32);
+    }
+}

@@ -109,8 +109,19 @@ pub struct RefState {
     pub created: usize,
 }
 
+thread_local! {
+    /// Built once per thread: building these strategies costs more than drawing from them.
+    static CONTACT: BoxedStrategy<Map<String, Value>> =
+        prop_oneof![3 => collection_contact(), 1 => valid_contact(true)].boxed();
+    static PATCH: BoxedStrategy<Map<String, Value>> = patch_body(true);
+}
+
 fn contact() -> BoxedStrategy<Map<String, Value>> {
-    prop_oneof![3 => collection_contact(), 1 => valid_contact(true)].boxed()
+    CONTACT.with(Clone::clone)
+}
+
+fn patch() -> BoxedStrategy<Map<String, Value>> {
+    PATCH.with(Clone::clone)
 }
 
 fn photo() -> impl Strategy<Value = Photo> {
@@ -146,13 +157,13 @@ pub fn transitions(s: &RefState) -> BoxedStrategy<Op> {
     let i = 0..s.created;
     prop_oneof![
         3 => create,
-        4 => (i.clone(), patch_body(true)).prop_map(|(i, m)| Op::Update(i, m)),
+        4 => (i.clone(), patch()).prop_map(|(i, m)| Op::Update(i, m)),
         1 => i.clone().prop_map(Op::Delete),
         2 => (i.clone(), photo()).prop_map(|(i, p)| Op::SetPhoto(i, p)),
         2 => i.clone().prop_map(Op::Get),
         1 => i.clone().prop_map(Op::GetPhoto),
         2 => collection,
-        2 => (i, precondition(), patch_body(true)).prop_map(|(i, p, m)| Op::ConditionalUpdate(i, p, m)),
+        2 => (i, precondition(), patch()).prop_map(|(i, p, m)| Op::ConditionalUpdate(i, p, m)),
     ]
     .boxed()
 }
