@@ -3,8 +3,7 @@
 //! CT-CONFLICT-BODY) and DELETE (CT-DELETE). Every write validates the whole body
 //! before it takes the mailbox lock and changes nothing when it fails (CT-ATOMIC).
 
-use super::folders::selection;
-use super::{owner_of, parse_error};
+use super::{owner_of, parse_error, selection};
 use crate::body::{is_json, read_limited};
 use crate::clock::format_instant;
 use crate::context::{AppState, RequestCtx};

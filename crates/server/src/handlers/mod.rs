@@ -9,6 +9,7 @@ use crate::app::method_not_allowed;
 use crate::context::{AppState, CollectionTarget, RequestCtx};
 use crate::error::ApiError;
 use crate::faults::Fault;
+use crate::parse::{EntityKind, Selection, parse_select};
 use crate::routing::{ContactPart, Resource};
 use crate::store::{Mailbox, MailboxData};
 use axum::body::Body;
@@ -99,6 +100,20 @@ fn resolve(state: &AppState, ctx: &RequestCtx, resource: &Resource) -> Result<()
 pub fn entity_query(ctx: &RequestCtx) -> Result<Option<String>, ApiError> {
     let q = crate::parse::parse_query(ctx.query.as_deref()).map_err(parse_error)?;
     Ok(q.select)
+}
+
+/// The `$select` of a single-entity request, as property names (`None` = all).
+pub fn selection(
+    ctx: &RequestCtx,
+    kind: EntityKind,
+) -> Result<Option<Vec<&'static str>>, ApiError> {
+    match entity_query(ctx)? {
+        None => Ok(None),
+        Some(s) => match parse_select(&s, kind).map_err(parse_error)? {
+            Selection::All => Ok(None),
+            Selection::Props(p) => Ok(Some(p)),
+        },
+    }
 }
 
 /// A parser's error as an API error (always 400).
