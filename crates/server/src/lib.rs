@@ -61,6 +61,9 @@ fn check(config: &ServerConfig) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// How long a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A server running on the caller's tokio runtime.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -80,12 +83,18 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops accepting, lets requests in flight finish, and waits for the end.
+    /// Stops accepting, lets requests in flight finish (for at most
+    /// [`SHUTDOWN_GRACE`], then drops them), and waits for the end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
             let _ = task.await;
         }
     }

@@ -104,3 +104,29 @@ async fn router_answers_without_tcp() {
             .starts_with("http://example.test/api/beta/$metadata#")
     );
 }
+
+#[tokio::test]
+async fn shutdown_does_not_wait_forever_for_a_stalled_upload() {
+    use tokio::io::AsyncWriteExt;
+    let server = contactspec_server::start(ServerConfig::default())
+        .await
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    s.write_all(
+        b"POST /api/beta/me/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer token-a\r\n\
+          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"GivenName\":",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let t0 = std::time::Instant::now();
+    server.shutdown().await;
+    let waited = t0.elapsed();
+    assert!(
+        waited < contactspec_server::SHUTDOWN_GRACE + std::time::Duration::from_secs(2),
+        "{waited:?}"
+    );
+    drop(s);
+}
