@@ -9,9 +9,14 @@ use crate::oracle::values::{judge_birthday, parse_date};
 use contactspec_model::properties::CONTACT_PROPERTIES;
 use proptest::prelude::*;
 
-/// A page size for `$top` or `odata.maxpagesize` (1–12, below every server's maximum).
+/// A page size for `$top` or `odata.maxpagesize`: mostly 1–12 (below every server's
+/// maximum), sometimes 50 (the least maximum allowed) or far above any maximum
+/// (lowered, never rejected: Q-TOP-BOUNDS).
 pub fn page_size() -> impl Strategy<Value = usize> {
-    1usize..=12
+    prop_oneof![
+        9 => 1usize..=12,
+        1 => prop::sample::select(&[50usize, 1000, 1 << 40][..]),
+    ]
 }
 
 /// How the page size is asked for.

@@ -26,11 +26,14 @@ pub const PAGING: Spec = Spec {
     rules: &[
         "Q-NEXTLINK",
         "Q-TOP",
+        "Q-TOP-BOUNDS",
         "Q-MAXPAGESIZE",
         "Q-ORDERBY",
         "Q-ORDERBY-DETAIL",
         "Q-SELECT",
+        "Q-SKIP",
         "Q-COUNT",
+        "CT-LIST-DEFAULT",
     ],
     about: "a walk with a generated page size, $orderby and $select visits each entity once, in order",
 };
@@ -73,6 +76,67 @@ fn create_all(ctx: &Ctx, contacts: &[Map<String, Value>]) -> CheckResult<BTreeMa
         out.insert(id.to_string(), v);
     }
     Ok(out)
+}
+
+/// The id of a top-level folder other than the default one, if the target has one.
+fn other_folder(ctx: &Ctx) -> CheckResult<Option<String>> {
+    let ex = ctx.send(Request::new("GET", "me/contactfolders"))?;
+    ctx.status(&ex, &[200], "CF-LIST")?;
+    let body = ctx.json(&ex, "CF-LIST")?;
+    Ok(body
+        .get("value")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|f| f.get("WellKnownName").and_then(Value::as_str) != Some("contacts"))
+        .and_then(|f| f.get("Id")?.as_str().map(str::to_string)))
+}
+
+/// Creates `contacts` (with the marker) in another folder; their ids (none when the
+/// target has no other folder).
+fn create_elsewhere(ctx: &Ctx, contacts: &[Map<String, Value>]) -> CheckResult<Vec<String>> {
+    if contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(fid) = other_folder(ctx)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for c in contacts {
+        let mut body = c.clone();
+        body.insert(MARKER_PROPERTY.into(), json!(ctx.marker));
+        let path = format!(
+            "me/contactfolders/{}/contacts",
+            crate::client::encode_id(&fid)
+        );
+        let ex = ctx.create(&path, Body::Json(Value::Object(body)))?;
+        ctx.status(&ex, &[201], "CT-CREATE")?;
+        let v = ctx.json(&ex, "CT-CREATE")?;
+        out.extend(v.get("Id").and_then(Value::as_str).map(str::to_string));
+    }
+    Ok(out)
+}
+
+fn elsewhere_steps(c: &mut CaseBuilder, contacts: &[Map<String, Value>]) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, contact) in contacts.iter().enumerate() {
+        let mut body = contact.clone();
+        body.insert(MARKER_PROPERTY.into(), json!(MARKER));
+        c.step(step(
+            &format!("create-elsewhere-{i}"),
+            "CT-CREATE",
+            request(
+                "POST",
+                "me/contactfolders/{{folder.other}}/contacts",
+                None,
+                Some(RequestBody::Json(Value::Object(body))),
+            ),
+            json!({"status": 201}),
+            Some(json!({format!("e{i}"): "/Id"})),
+        ));
+        names.push(format!("{{{{e{i}}}}}"));
+    }
+    names
 }
 
 fn ids(entities: &[Value]) -> Vec<String> {
@@ -123,6 +187,8 @@ type PagingInput = (
     PageAsk,
     Vec<OrderKey>,
     Option<Vec<&'static str>>,
+    Option<usize>,
+    Vec<Map<String, Value>>,
 );
 
 fn paging_query(
@@ -131,6 +197,7 @@ fn paging_query(
     ask: PageAsk,
     keys: &[OrderKey],
     select: &Option<Vec<&'static str>>,
+    skip: Option<usize>,
 ) -> (String, Option<String>) {
     let mut q = format!(
         "$filter={}",
@@ -145,6 +212,9 @@ fn paging_query(
     if let Some(s) = select {
         q.push_str(&format!("&$select={}", s.join(",")));
     }
+    if let Some(k) = skip {
+        q.push_str(&format!("&$skip={k}"));
+    }
     match ask {
         PageAsk::Top => {
             q.push_str(&format!("&$top={n}"));
@@ -155,9 +225,10 @@ fn paging_query(
 }
 
 fn paging_test(ctx: &Ctx, input: &PagingInput) -> CheckResult {
-    let (contacts, n, ask, keys, select) = input;
+    let (contacts, n, ask, keys, select, skip, others) = input;
     let created = create_all(ctx, contacts)?;
-    let (query, prefer) = paging_query(&ctx.marker, *n, *ask, keys, select);
+    let elsewhere = create_elsewhere(ctx, others)?;
+    let (query, prefer) = paging_query(&ctx.marker, *n, *ask, keys, select, *skip);
     let w = Walk {
         path: "me/contacts".into(),
         query,
@@ -173,7 +244,25 @@ fn paging_test(ctx: &Ctx, input: &PagingInput) -> CheckResult {
     let seen = walk(ctx, &w)?;
     let got: BTreeSet<String> = ids(&seen).into_iter().collect();
     let want: BTreeSet<String> = created.keys().cloned().collect();
-    if got != want {
+    if let Some(x) = elsewhere.iter().find(|x| got.contains(*x)) {
+        return Err(fail(
+            "CT-LIST-DEFAULT",
+            format!("me/contacts listed {x}, a contact of another folder"),
+        ));
+    }
+    if let Some(k) = skip {
+        let expected = want.len().saturating_sub(*k);
+        if got.len() != expected || !got.is_subset(&want) {
+            return Err(fail(
+                "Q-SKIP",
+                format!(
+                    "$skip={k} over {} entities visited {} (expected {expected})",
+                    want.len(),
+                    got.len()
+                ),
+            ));
+        }
+    } else if got != want {
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
         return Err(fail(
@@ -219,17 +308,20 @@ fn paging_test(ctx: &Ctx, input: &PagingInput) -> CheckResult {
 }
 
 fn paging_case(input: &PagingInput) -> CaseBuilder {
-    let (contacts, n, ask, keys, select) = input;
+    let (contacts, n, ask, keys, select, skip, others) = input;
     let mut c = CaseBuilder::new("generated-paging", &["Q-NEXTLINK"]);
     let names = create_steps(&mut c, contacts);
-    let (query, prefer) = paging_query(MARKER, *n, *ask, keys, select);
+    elsewhere_steps(&mut c, others);
+    let (query, prefer) = paging_query(MARKER, *n, *ask, keys, select, *skip);
     let mut walk = json!({
         "path": "me/contacts",
         "query": query,
         "page_size": n,
-        "expect_ids": names,
         "ordered": false,
     });
+    if skip.is_none() {
+        walk["expect_ids"] = json!(names);
+    }
     if let Some(p) = prefer {
         walk["headers"] = json!({"Prefer": p});
     }
@@ -237,6 +329,18 @@ fn paging_case(input: &PagingInput) -> CaseBuilder {
         walk["select"] = json!(s);
     }
     c.step(json!({"walk": walk, "rule": "Q-NEXTLINK", "capture": {"seen": "count"}}));
+    c.step(step(
+        "count",
+        "CT-LIST-DEFAULT",
+        request(
+            "GET",
+            "me/contacts/$count",
+            Some(&format!("$filter={MARKER_PROPERTY}%20eq%20'{MARKER}'")),
+            None,
+        ),
+        json!({"status": 200, "body": {"text": contacts.len().to_string()}}),
+        None,
+    ));
     c
 }
 
@@ -281,19 +385,22 @@ pub fn run_paging(client: &Client, opts: &Options) -> Report {
         page_ask(),
         orderby(),
         select_list(),
+        prop::option::weighted(0.25, 0usize..=6),
+        prop::collection::vec(collection_contact(), 0..=2),
     );
     run_property(
         client,
         opts,
         PAGING,
         strategy,
-        |(cs, n, ask, keys, sel)| {
+        |(cs, n, ask, keys, sel, skip, others)| {
             format!(
-                "{} contacts {}, page size {n} by {ask:?}, $orderby={:?}, $select={:?}",
+                "{} contacts {}, page size {n} by {ask:?}, $orderby={:?}, $select={:?}, $skip={skip:?}, {} in another folder",
                 cs.len(),
                 show_json(&json!(cs)),
                 render_orderby(keys),
-                sel
+                sel,
+                others.len()
             )
         },
         paging_test,
@@ -489,17 +596,29 @@ pub fn run_filter(client: &Client, opts: &Options) -> Report {
 }
 
 /// Input of the sync property.
-type SyncInput = (Vec<Map<String, Value>>, usize, Option<Vec<&'static str>>);
+type SyncInput = (
+    Vec<Map<String, Value>>,
+    usize,
+    Option<Vec<&'static str>>,
+    Vec<Map<String, Value>>,
+);
 
 fn sync_test(ctx: &Ctx, input: &SyncInput) -> CheckResult {
-    let (contacts, n, select) = input;
+    let (contacts, n, select, others) = input;
     let created = create_all(ctx, contacts)?;
+    let elsewhere = create_elsewhere(ctx, others)?;
     let query = select
         .as_ref()
         .map(|s| format!("$select={}", s.join(",")))
         .unwrap_or_default();
     let round = sync_round(ctx, "me/contacts", &query, None, Some(*n), 100_000)?;
     let seen = ids(&round.entities);
+    if let Some(x) = elsewhere.iter().find(|x| seen.contains(*x)) {
+        return Err(fail(
+            "SY-COMPLETE",
+            format!("a round of the default folder returned {x}, a contact of another folder"),
+        ));
+    }
     for id in created.keys() {
         let times = seen.iter().filter(|s| *s == id).count();
         if times != 1 {
@@ -526,10 +645,12 @@ fn sync_test(ctx: &Ctx, input: &SyncInput) -> CheckResult {
 }
 
 fn sync_case(input: &SyncInput) -> CaseBuilder {
-    let (contacts, n, select) = input;
+    let (contacts, n, select, others) = input;
     let mut c = CaseBuilder::new("generated-sync-round", &["SY-COMPLETE"]);
     let names = create_steps(&mut c, contacts);
-    let mut sync = json!({"path": "me/contacts", "max_page_size": n, "expect_ids": names});
+    let gone = elsewhere_steps(&mut c, others);
+    let mut sync =
+        json!({"path": "me/contacts", "max_page_size": n, "expect_ids": names, "absent_ids": gone});
     if let Some(s) = select {
         sync["query"] = json!(format!("$select={}", s.join(",")));
         sync["select"] = json!(s);
@@ -544,13 +665,20 @@ pub fn run_sync(client: &Client, opts: &Options) -> Report {
         prop::collection::vec(collection_contact(), 0..=12),
         page_size(),
         select_list(),
+        prop::collection::vec(collection_contact(), 0..=2),
     );
     run_property(
         client,
         opts,
         SYNC,
         strategy,
-        |(cs, n, sel)| format!("{} contacts, page size {n}, $select={sel:?}", cs.len()),
+        |(cs, n, sel, others)| {
+            format!(
+                "{} contacts, page size {n}, $select={sel:?}, {} in another folder",
+                cs.len(),
+                others.len()
+            )
+        },
         sync_test,
         |v, _| sync_case(v),
     )
