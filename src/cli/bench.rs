@@ -31,6 +31,22 @@ pub struct Args {
     /// Contacts in the synced folder.
     #[arg(long, default_value_t = 100)]
     pub sync_size: usize,
+    /// Run only these scenarios (repeatable; default: all).
+    #[arg(long = "only", value_enum)]
+    pub only: Vec<Which>,
+}
+
+/// The scenarios, for `--only`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// GET one contact.
+    GetOne,
+    /// GET a page of 10 contacts.
+    Page,
+    /// POST a contact.
+    Post,
+    /// A full sync round.
+    Sync,
 }
 
 /// Parses `3s`, `250ms`, `1.5s` or `3`.
@@ -324,24 +340,28 @@ async fn run(args: &Args) -> Result<Vec<Row>, BenchError> {
     );
     let scenarios = [
         (
+            Which::GetOne,
             "GET one contact",
             Scenario::Get {
                 url: format!("{base}/me/contacts/{one}"),
             },
         ),
         (
+            Which::Page,
             "GET a page of 10 contacts",
             Scenario::Get {
                 url: format!("{base}/me/contacts?$top=10"),
             },
         ),
         (
+            Which::Post,
             "POST a contact",
             Scenario::Post {
                 url: format!("{base}/me/contacts"),
             },
         ),
         (
+            Which::Sync,
             "sync round of the folder",
             Scenario::SyncRound {
                 url: format!("{base}/me/contactfolders/{finance}/contacts"),
@@ -350,7 +370,10 @@ async fn run(args: &Args) -> Result<Vec<Row>, BenchError> {
         ),
     ];
     let mut rows = Vec::new();
-    for (name, s) in scenarios {
+    for (which, name, s) in scenarios {
+        if !args.only.is_empty() && !args.only.contains(&which) {
+            continue;
+        }
         let (mut t, elapsed) = drive(&clients, &s, args.duration).await?;
         t.latencies_us.sort_unstable();
         let secs = elapsed.as_secs_f64();
@@ -448,6 +471,7 @@ mod tests {
             duration: Duration::from_millis(150),
             connections: 2,
             sync_size: 23,
+            only: Vec::new(),
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
