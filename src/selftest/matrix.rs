@@ -282,3 +282,100 @@ impl fmt::Display for Matrix {
         f.write_str(&self.summary())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catch(name: &str, rules: &[&str]) -> Catch {
+        Catch {
+            kind: CatchKind::Case,
+            name: name.into(),
+            rules: rules.iter().map(|r| r.to_string()).collect(),
+            message: "step 1: expected 204, found 200".into(),
+        }
+    }
+
+    fn row(fault: &str, killed: bool, on_target: bool) -> FaultRow {
+        FaultRow {
+            fault: fault.into(),
+            fault_rules: vec!["CT-DELETE".into()],
+            description: "d".into(),
+            killed,
+            phase: killed.then_some(Phase::TargetedCases),
+            caught_by: if killed {
+                vec![catch("contacts::delete::x", &["CT-DELETE"])]
+            } else {
+                Vec::new()
+            },
+            also_failed: Vec::new(),
+            unconfirmed: Vec::new(),
+            on_target,
+            cases_run: 3,
+            properties_run: 0,
+            seconds: 0.5,
+            error: None,
+        }
+    }
+
+    fn matrix(rows: Vec<FaultRow>, baseline_passed: bool) -> Matrix {
+        Matrix {
+            baseline: Baseline {
+                passed: baseline_passed,
+                cases: 10,
+                cases_passed: if baseline_passed { 10 } else { 9 },
+                properties: 8,
+                failures: if baseline_passed {
+                    Vec::new()
+                } else {
+                    vec![catch("general::flaky", &["GEN-BASE"])]
+                },
+                seconds: 1.0,
+                error: None,
+            },
+            killed: rows.iter().filter(|r| r.killed).count(),
+            total: rows.len(),
+            faults: rows,
+            jobs: 2,
+            property_cases: 8,
+            seed: 0,
+            seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn passes_only_when_all_killed_and_baseline_passed() {
+        let all = matrix(vec![row("a", true, true), row("b", true, false)], true);
+        assert!(all.passed());
+        assert!(all.survivors().is_empty());
+        let text = all.to_string();
+        assert!(
+            text.contains("killed 2 of 2 faults (1 by a case naming"),
+            "{text}"
+        );
+        assert!(text.contains("yes*"), "{text}");
+
+        let survivor = matrix(vec![row("a", true, true), row("b", false, false)], true);
+        assert!(!survivor.passed());
+        assert_eq!(survivor.survivors(), vec!["b"]);
+        let text = survivor.to_string();
+        assert!(text.contains("SURVIVED: b"), "{text}");
+        assert!(text.contains("survived; breaks CT-DELETE"), "{text}");
+
+        let bad_baseline = matrix(vec![row("a", true, true)], false);
+        assert!(!bad_baseline.passed());
+        let text = bad_baseline.to_string();
+        assert!(text.contains("faultless run: FAILED"), "{text}");
+        assert!(text.contains("general::flaky"), "{text}");
+    }
+
+    #[test]
+    fn serialises_with_stable_names() {
+        let m = matrix(vec![row("a", true, true)], true);
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["faults"][0]["phase"], "targeted-cases");
+        assert_eq!(v["faults"][0]["caught_by"][0]["kind"], "case");
+        assert_eq!(v["baseline"]["passed"], true);
+        assert_eq!(v["killed"], 1);
+    }
+}
