@@ -482,4 +482,13 @@ mod tests {
             .allows(&Method::POST)
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(tail in "[a-zA-Z0-9%'()/=+$.~-]{0,60}", any_text in ".{0,40}") {
+            let _ = parse_path(&format!("/api/beta/{tail}"));
+            let _ = parse_path(&format!("/api/beta/me/{tail}"));
+            let _ = parse_path(&any_text);
+        }
+    }
 }
