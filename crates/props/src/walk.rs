@@ -22,6 +22,8 @@ pub struct Walk {
     pub cap_rule: &'static str,
     /// Stop (and fail) after this many pages.
     pub max_pages: usize,
+    /// The rule a refused first page breaks (`CT-LIST` when empty).
+    pub first_rule: &'static str,
 }
 
 fn id_of(v: &Value) -> Option<String> {
@@ -54,7 +56,17 @@ pub fn walk(ctx: &Ctx, w: &Walk) -> CheckResult<Vec<Value>> {
     let mut first = true;
     for _ in 0..w.max_pages {
         let ex = ctx.send(req)?;
-        let (items, body) = page(ctx, &ex, if first { "CT-LIST" } else { "Q-NEXTLINK" })?;
+        let (items, body) = page(
+            ctx,
+            &ex,
+            if !first {
+                "Q-NEXTLINK"
+            } else if w.first_rule.is_empty() {
+                "CT-LIST"
+            } else {
+                w.first_rule
+            },
+        )?;
         if let Some(cap) = w.cap
             && items.len() > cap
         {

@@ -353,6 +353,11 @@ impl<'c, 'a> Machine<'c, 'a> {
                 "Q-PAGE-DEFAULT"
             },
             max_pages: alive.len() + 3,
+            first_rule: if top.is_some_and(|n| n > 50) {
+                "Q-TOP-BOUNDS"
+            } else {
+                "CT-LIST"
+            },
         };
         let seen = walk(self.ctx, &w)?;
         let mut visited = HashSet::new();

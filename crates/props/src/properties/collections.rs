@@ -240,6 +240,7 @@ fn paging_test(ctx: &Ctx, input: &PagingInput) -> CheckResult {
             "Q-MAXPAGESIZE"
         },
         max_pages: created.len() + 3,
+        first_rule: if *n > 50 { "Q-TOP-BOUNDS" } else { "CT-LIST" },
     };
     let seen = walk(ctx, &w)?;
     let got: BTreeSet<String> = ids(&seen).into_iter().collect();
@@ -433,6 +434,7 @@ fn filtered(ctx: &Ctx, f: &Filter, top: Option<usize>) -> CheckResult<Option<Vec
             "Q-PAGE-DEFAULT"
         },
         max_pages: 100,
+        first_rule: "",
     };
     let first = ctx.send(Request::new("GET", "me/contacts").query(w.query.clone()))?;
     if first.status == 400 && any_used {
