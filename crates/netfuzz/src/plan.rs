@@ -294,6 +294,14 @@ fn contact_expect(verdict: Verdict, success: u16, ok_rule: &'static str) -> Expe
     }
 }
 
+/// Whether the verdict is about the body's size (GEN-BODY-LIMIT).
+fn size_probe(v: Verdict) -> bool {
+    matches!(
+        v,
+        Verdict::TooLarge | Verdict::AtLimit | Verdict::NotTooLarge
+    )
+}
+
 /// A JSON `Content-Type`, occasionally a variant; returns whether it is still JSON.
 fn json_content_type(u: &mut Unstructured<'_>, plan: &mut Plan) -> Result<bool> {
     let (ct, is_json) = weighted(
@@ -317,7 +325,13 @@ fn create(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()
     let (p, endpoint) = folder_path(u, ctx)?;
     let body = contact::contact_body(u, Mode::Create, &plan.marker, &ctx.run_marker, ctx.huge)?;
     plan.method = "POST";
-    let is_json = json_content_type(u, plan)?;
+    let is_json = if size_probe(body.verdict) {
+        // One defect at a time: a size probe is always sent as JSON.
+        plan.headers.push(header("Content-Type", JSON));
+        true
+    } else {
+        json_content_type(u, plan)?
+    };
     plan.expect = contact_expect(body.verdict, 201, "CT-CREATE");
     if !is_json && !matches!(body.verdict, Verdict::TooLarge) {
         // GEN-CONTENT-TYPE is a SHOULD: 415 allowed, and so is reading the body anyway.
@@ -341,7 +355,13 @@ fn patch(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()>
     let id = own(u, ctx)?;
     let body = contact::contact_body(u, Mode::Update, &plan.marker, &ctx.run_marker, ctx.huge)?;
     plan.method = "PATCH";
-    let is_json = json_content_type(u, plan)?;
+    let is_json = if size_probe(body.verdict) {
+        // One defect at a time: a size probe is always sent as JSON.
+        plan.headers.push(header("Content-Type", JSON));
+        true
+    } else {
+        json_content_type(u, plan)?
+    };
     plan.expect = contact_expect(body.verdict, 200, "CT-UPDATE");
     if !is_json && !matches!(body.verdict, Verdict::TooLarge) {
         plan.expect = Expectation::new("GEN-CONTENT-TYPE", &[200, 400, 415]);
