@@ -39,6 +39,9 @@ pub struct Args {
     /// Save each finding as a case file, a curl script and its body into DIR.
     #[arg(long, value_name = "DIR")]
     pub save: Option<PathBuf>,
+    /// Stop as soon as this many distinct findings are known.
+    #[arg(long, value_name = "N")]
+    pub stop_after: Option<usize>,
     /// Never send the (rare) 4 MB bodies that probe the body limit.
     #[arg(long)]
     pub no_huge: bool,
@@ -167,6 +170,7 @@ pub fn main(args: Args) -> ExitCode {
     cfg.max_requests = args.max_requests;
     cfg.save = args.save.clone();
     cfg.huge = !args.no_huge;
+    cfg.stop_after_findings = args.stop_after;
     cfg.progress = !args.quiet;
     let result = contactspec_netfuzz::run_blocking(cfg);
     if let Some(s) = server {
