@@ -35,7 +35,9 @@ fn coverage(catalogue: &Catalogue) -> Result<(), Failed> {
 }
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
+    let mut args = Arguments::from_args();
+    // Cases wait on the network, not the CPU: run 8 at once unless told otherwise.
+    args.test_threads = args.test_threads.or(Some(8));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let schemas = match Schemas::load(&root.join("schemas")) {
         Ok(s) => s,
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
             "{}",
             trials::summary(
                 &outcomes,
+                &runner.selection,
                 seed,
                 runner.client.requests_sent(),
                 started.elapsed()

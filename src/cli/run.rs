@@ -227,7 +227,10 @@ pub fn main(args: Args) -> ExitCode {
         &catalogue,
         outcomes.clone(),
     );
-    let conclusion = libtest_mimic::run(&args.libtest, trials);
+    // Cases wait on the network, not the CPU: run 8 at once unless told otherwise.
+    let mut libtest = (*args.libtest).clone();
+    libtest.test_threads = libtest.test_threads.or(Some(8));
+    let conclusion = libtest_mimic::run(&libtest, trials);
     if args.libtest.list {
         return ExitCode::SUCCESS;
     }
@@ -237,6 +240,7 @@ pub fn main(args: Args) -> ExitCode {
         "{}",
         trials::summary(
             &outcomes,
+            &runner.selection,
             seed,
             runner.client.requests_sent() + runner.discovery.requests,
             started.elapsed()

@@ -1,10 +1,12 @@
 //! The libtest-mimic front end: every selected case is a trial, so the familiar
 //! filter, `--exact`, `--skip`, `--list`, `--test-threads` and `--ignored` work.
-//! Trials are synchronous and block on a shared tokio runtime.
+//! Trials are synchronous and block on a shared tokio runtime. A case whose
+//! prerequisite the target lacks is ignored at run time, with the reason printed.
 
 use crate::case::Catalogue;
 use crate::outcome::{CaseOutcome, CaseStatus};
 use crate::runner::Runner;
+use crate::select::Selection;
 use contactspec_model::RULES;
 use libtest_mimic::{Completion, Failed, Trial};
 use std::collections::BTreeMap;
@@ -31,11 +33,6 @@ pub fn trials(
             let runner = runner.clone();
             let handle = handle.clone();
             let outcomes = outcomes.clone();
-            let ignored = case
-                .def
-                .requires
-                .iter()
-                .find_map(|r| runner.discovery.lacks(*r));
             Trial::ignorable_test(case.id.clone(), move || {
                 let outcome = handle.block_on(runner.run_case(&case));
                 let result = match &outcome.status {
@@ -49,14 +46,17 @@ pub fn trials(
                     .push(outcome);
                 result
             })
-            .with_ignored_flag(ignored.is_some())
             .with_kind(kind)
         })
         .collect()
 }
 
 /// Per-rule status over a run (SUITE-TRACE): `fail`, `warn`, `pass` or `not run`.
-pub fn rule_status(outcomes: &[CaseOutcome]) -> BTreeMap<&'static str, &'static str> {
+/// A rule the selection does not check is `not run` even if a case naming it ran.
+pub fn rule_status(
+    outcomes: &[CaseOutcome],
+    selection: &Selection,
+) -> BTreeMap<&'static str, &'static str> {
     let mut m = BTreeMap::new();
     for r in RULES {
         let broke = |st: CaseStatus| {
@@ -69,7 +69,9 @@ pub fn rule_status(outcomes: &[CaseOutcome]) -> BTreeMap<&'static str, &'static 
                 && o.rules.iter().any(|x| x == r.id)
                 && !o.failed_rules.iter().any(|x| x == r.id)
         });
-        let st = if broke(CaseStatus::Failed) {
+        let st = if !selection.checks_rule(r.id) {
+            "not run"
+        } else if broke(CaseStatus::Failed) {
             "fail"
         } else if broke(CaseStatus::Warned) {
             "warn"
@@ -86,6 +88,7 @@ pub fn rule_status(outcomes: &[CaseOutcome]) -> BTreeMap<&'static str, &'static 
 /// The closing summary: warnings, failures by rule, and rule coverage of the run.
 pub fn summary(
     outcomes: &[CaseOutcome],
+    selection: &Selection,
     seed: u64,
     requests: u64,
     elapsed: std::time::Duration,
@@ -108,7 +111,12 @@ pub fn summary(
         .iter()
         .filter(|o| o.status == CaseStatus::Failed)
         .collect();
-    let count = |st: &str| rule_status(outcomes).values().filter(|v| **v == st).count();
+    let count = |st: &str| {
+        rule_status(outcomes, selection)
+            .values()
+            .filter(|v| **v == st)
+            .count()
+    };
     let _ = writeln!(
         s,
         "contactspec: {} cases: {} passed, {} warned, {} failed, {} ignored; {} requests in {:.2?}; seed {seed}",
@@ -126,7 +134,7 @@ pub fn summary(
         requests,
         elapsed,
     );
-    let statuses = rule_status(outcomes);
+    let statuses = rule_status(outcomes, selection);
     let _ = writeln!(
         s,
         "rules: {} pass, {} warn, {} fail, {} not run",
@@ -180,13 +188,19 @@ mod tests {
             o(&["CT-ECHO-ORDER"], CaseStatus::Warned, &["CT-ECHO-ORDER"]),
             o(&["AUTH-ISOLATION"], CaseStatus::Ignored("no b".into()), &[]),
         ];
-        let st = rule_status(&outcomes);
+        let st = rule_status(&outcomes, &Selection::default());
         assert_eq!(st["CT-ECHO"], "fail");
         assert_eq!(st["CT-CREATE"], "pass");
         assert_eq!(st["CT-ECHO-ORDER"], "warn");
         assert_eq!(st["AUTH-ISOLATION"], "not run");
         assert_eq!(st["GEN-BASE"], "not run");
-        let s = summary(&outcomes, 7, 10, Duration::from_millis(5));
+        let s = summary(
+            &outcomes,
+            &Selection::default(),
+            7,
+            10,
+            Duration::from_millis(5),
+        );
         assert!(
             s.contains("4 cases: 1 passed, 1 warned, 1 failed, 1 ignored"),
             "{s}"
