@@ -397,3 +397,57 @@ fn cli_exit_codes() {
     let _ = std::fs::remove_dir_all(good);
     let _ = std::fs::remove_dir_all(bad);
 }
+
+/// A target without a second token: the cases that need one are ignored with the
+/// reason, not passed; the others still pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_prerequisites_are_ignored_with_the_reason() {
+    let server =
+        contactspec_server::spawn(contactspec_server::ServerConfig::default()).expect("server");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schemas = Schemas::load(&root.join("schemas")).expect("schemas");
+    let mut catalogue =
+        contactspec_suite::case::load_catalogue(&root.join("cases"), Some(&schemas.names()))
+            .expect("catalogue");
+    // The cases that need the second token, and a few that do not.
+    let needs_b = |c: &LoadedCase| {
+        c.def
+            .requires
+            .contains(&contactspec_suite::case::Requirement::SecondToken)
+    };
+    let mut plain = 0;
+    catalogue.cases.retain(|c| {
+        if needs_b(c) {
+            return true;
+        }
+        plain += 1;
+        plain <= 5 && !c.exclusive
+    });
+    let b_cases = catalogue.cases.iter().filter(|c| needs_b(c)).count();
+    assert!(b_cases > 0, "the catalogue has isolation cases");
+    let runner = Runner::new(
+        RunConfig::new(&server.base_url(), "token-a", None, 3),
+        schemas,
+        Selection::default(),
+    )
+    .await
+    .expect("runner");
+    assert!(!runner.discovery.second_token);
+    let outcomes = runner.run_all(&catalogue).await;
+    for o in &outcomes {
+        let case = catalogue.cases.iter().find(|c| c.id == o.name).unwrap();
+        if needs_b(case) {
+            match &o.status {
+                CaseStatus::Ignored(why) => assert!(
+                    why.contains("requires second_token: no second token given"),
+                    "{why}"
+                ),
+                other => panic!("{} needs the second token but ended {other:?}", o.name),
+            }
+            assert_eq!(o.requests, 0, "{}", o.name);
+        } else {
+            assert_eq!(o.status, CaseStatus::Passed, "{}", o.report);
+        }
+    }
+    server.shutdown();
+}

@@ -3,6 +3,7 @@
 
 use contactspec_model::RULES;
 use contactspec_suite::case::load_catalogue;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,7 +52,10 @@ pub fn main(args: Args) -> ExitCode {
             })
             .collect();
         match serde_json::to_string_pretty(&rows) {
-            Ok(s) => println!("{s}"),
+            // A closed pipe (`| head`) is not an error worth a panic.
+            Ok(s) => {
+                let _ = writeln!(std::io::stdout().lock(), "{s}");
+            }
             Err(e) => {
                 eprintln!("contactspec rules: {e}");
                 return ExitCode::from(2);
@@ -60,12 +64,14 @@ pub fn main(args: Args) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let mut uncovered = 0;
+    let mut out = std::io::stdout().lock();
     for r in RULES {
         let cases = catalogue.cases_for_rule(r.id);
         if cases.is_empty() {
             uncovered += 1;
         }
-        println!(
+        let _ = writeln!(
+            out,
             "{:<28} {:<6} {:<8} §{}  {} case(s)",
             r.id,
             r.level.as_str(),
@@ -74,9 +80,9 @@ pub fn main(args: Args) -> ExitCode {
             cases.len()
         );
         for c in cases {
-            println!("    {}", c.id);
+            let _ = writeln!(out, "    {}", c.id);
         }
     }
-    println!("{} rules, {} without a case", RULES.len(), uncovered);
+    let _ = writeln!(out, "{} rules, {} without a case", RULES.len(), uncovered);
     ExitCode::SUCCESS
 }

@@ -439,3 +439,25 @@ impl CaseRun<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_depend_on_seed_and_case_only() {
+        let a = marker(1, "contacts::create::x");
+        assert_eq!(a, marker(1, "contacts::create::x"));
+        assert_eq!(a.len(), 14);
+        assert!(
+            a.starts_with("cs")
+                && a.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+            "{a}"
+        );
+        assert_ne!(a, marker(2, "contacts::create::x"));
+        assert_ne!(a, marker(1, "contacts::create::y"));
+        // A fixed value: the hash is part of SUITE-DETERMINISTIC across releases.
+        assert_eq!(stable_hash(0, ""), 12_161_962_213_042_174_405);
+    }
+}
