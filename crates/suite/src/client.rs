@@ -289,6 +289,68 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Answers 429 (Retry-After: 0) `n` times, then 200.
+    async fn limited(n: usize) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut served = 0;
+            loop {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let resp: &[u8] = if served < n {
+                    b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                };
+                served += 1;
+                let _ = s.write_all(resp).await;
+            }
+        });
+        format!("http://{addr}/x")
+    }
+
+    fn get(url: String) -> SentRequest {
+        SentRequest {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_429_a_bounded_number_of_times() {
+        let c = HttpClient::new(Duration::from_secs(2), 1024).unwrap();
+        let ex = c.send(get(limited(2).await)).await;
+        assert_eq!(ex.response.as_ref().unwrap().status, 200);
+        assert_eq!(ex.notes.len(), 2, "{:?}", ex.notes);
+        assert_eq!(c.retries_429(), 2);
+        let ex = c.send(get(limited(100).await)).await;
+        assert_eq!(ex.response.as_ref().unwrap().status, 429);
+        assert_eq!(
+            ex.notes.len(),
+            MAX_429_RETRIES as usize + 1,
+            "{:?}",
+            ex.notes
+        );
+        assert!(ex.notes.last().unwrap().contains("giving up"));
+        assert_eq!(c.requests_sent(), 3 + 4);
+    }
+
+    #[tokio::test]
+    async fn body_cap() {
+        let c = HttpClient::new(Duration::from_secs(2), 1).unwrap();
+        let ex = c.send(get(limited(0).await)).await;
+        assert!(
+            matches!(ex.response, Err(TransportError::BodyTooLarge { cap: 1 })),
+            "{:?}",
+            ex.response
+        );
+    }
 
     #[test]
     fn retry_after_forms() {

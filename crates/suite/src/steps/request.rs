@@ -185,6 +185,15 @@ impl CaseRun<'_> {
         match &ex.response {
             Ok(r) => {
                 let r = r.clone();
+                if r.status == 429 && r.header("retry-after").is_some() {
+                    // GEN-NO-5XX: rate limiting is allowed; it is never a rule failure.
+                    let msg = format!(
+                        "the target kept answering 429 (Retry-After) after {} retries; not a rule failure, the case could not be checked",
+                        crate::client::MAX_429_RETRIES
+                    );
+                    self.fail(label, Vec::new(), msg, Some(&ex));
+                    return None;
+                }
                 if let Some(f) = self.no_5xx(&r) {
                     self.findings(label, vec![f], Some(&ex));
                     return None;
