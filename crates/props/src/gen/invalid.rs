@@ -613,6 +613,28 @@ mod tests {
     }
 
     #[test]
+    fn date_defects_break_their_rule() {
+        use crate::oracle::values::{judge_birthday, judge_date};
+        let mut r = TestRunner::deterministic();
+        let s = dates();
+        for _ in 0..200 {
+            let p = s.new_tree(&mut r).unwrap().current();
+            let Defect::Members(ms) = &p.defect else {
+                panic!()
+            };
+            let (name, v) = &ms[0];
+            let v = v.as_str().unwrap();
+            let broken = if name == "Birthday" {
+                judge_birthday(v).unwrap_err()
+            } else {
+                judge_date(v).unwrap_err()
+            };
+            assert_eq!(broken.rule, p.rule, "{}", p.what);
+            assert_eq!(broken.codes, p.codes, "{}", p.what);
+        }
+    }
+
+    #[test]
     fn recased_names_are_not_properties() {
         for p in CONTACT_PROPERTIES {
             for i in 0..p.name.len() {

@@ -91,9 +91,15 @@ pub fn of_utf16_len(units: usize, kind: u8) -> String {
     s
 }
 
-/// A long string: 1 to 4,096 UTF-16 code units (CT-LIMITS); shrinks toward short.
+/// A long string: 1 to 4,096 UTF-16 code units (CT-LIMITS), sometimes with leading
+/// or trailing spaces inside that length; shrinks toward short.
 pub fn long_string() -> impl Strategy<Value = String> {
-    (1usize..=MAX_STRING_UTF16, 0u8..4).prop_map(|(n, k)| of_utf16_len(n, k))
+    (1usize..=MAX_STRING_UTF16, 0u8..4, 0usize..3, 0usize..3).prop_map(|(n, k, lead, trail)| {
+        let pad = (lead + trail).min(n);
+        let lead = lead.min(pad);
+        let body = of_utf16_len(n - pad, k);
+        format!("{}{body}{}", " ".repeat(lead), " ".repeat(pad - lead))
+    })
 }
 
 /// Any string CT-ECHO must keep: mostly short awkward ones, sometimes long ones.
@@ -126,6 +132,18 @@ pub fn utf16_len(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_strings_stay_within_the_limit() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut r = TestRunner::deterministic();
+        for _ in 0..200 {
+            let s = long_string().new_tree(&mut r).unwrap().current();
+            let n = utf16_len(&s);
+            assert!((1..=MAX_STRING_UTF16).contains(&n), "{n}");
+        }
+    }
 
     #[test]
     fn exact_utf16_lengths() {
