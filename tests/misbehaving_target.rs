@@ -337,6 +337,24 @@ fn cli_exit_codes() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("cannot reach the target"), "{text}");
 
+    // 2: a token the target rejects.
+    let server =
+        contactspec_server::spawn(contactspec_server::ServerConfig::default()).expect("server");
+    let (code, text) = contactspec(&[
+        "run",
+        "--token",
+        "nope",
+        "--target",
+        &server.base_url(),
+        "--cases",
+        &good_s,
+        "--schemas",
+        &schemas,
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("the target rejects user A's token"), "{text}");
+    server.shutdown();
+
     // 1: a reachable target that fails cases; JUnit names them.
     let html = rt.block_on(fake_target(Behaviour::Html));
     let junit = good.join("junit.xml");

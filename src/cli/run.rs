@@ -206,6 +206,11 @@ pub fn main(args: Args) -> ExitCode {
     if let Some(why) = &runner.discovery.unreachable {
         return usage(format!("cannot reach the target {base}: {why}"));
     }
+    if let Some(why) = &runner.discovery.token_rejected {
+        return usage(format!(
+            "the target rejects user A's token ({why}); check --token / CONTACTSPEC_TOKEN"
+        ));
+    }
     if !args.libtest.list {
         for (name, why) in &runner.discovery.missing {
             eprintln!("contactspec: no {{{{{name}}}}}: {why}");

@@ -30,6 +30,9 @@ pub struct Discovery {
     pub missing: Vec<(String, String)>,
     /// Set when the target could not be reached at all.
     pub unreachable: Option<String>,
+    /// Set when the target answered 401 to user A's token at the start (most likely
+    /// a wrong `--token`).
+    pub token_rejected: Option<String>,
     /// Requests discovery sent.
     pub requests: u64,
 }
@@ -194,6 +197,9 @@ async fn discover_inner(t: &Target<'_>, d: &mut Discovery) -> Result<(), Transpo
         .await?
     {
         Err(why) => {
+            if why.ends_with("answered 401") {
+                d.token_rejected = Some(why.clone());
+            }
             for n in [
                 "folder.default",
                 "folder.other",
