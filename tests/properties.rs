@@ -210,10 +210,10 @@ fn loads(case_file: &serde_json::Value) {
 }
 
 macro_rules! caught {
-    ($($test:ident: $fault:literal by $property:literal as $rule:literal;)*) => {$(
+    ($($test:ident: $fault:literal by $property:literal as $rule:literal in $cases:literal;)*) => {$(
         #[test]
         fn $test() {
-            let (got, case_file) = catches($fault, $property, 32);
+            let (got, case_file) = catches($fault, $property, $cases);
             assert_eq!(got, $rule, "{} caught by {} under the wrong rule", $fault, $property);
             loads(&case_file);
         }
@@ -221,12 +221,13 @@ macro_rules! caught {
 }
 
 caught! {
-    sync_round_catches_sync_drops_last_when_page_multiple: "sync-drops-last-when-page-multiple" by "sync-round" as "SY-COMPLETE";
-    paging_catches_nextlink_on_full_last_page: "nextlink-on-full-last-page" by "paging" as "Q-NEXTLINK";
-    patch_exact_catches_null_ignored_on_patch: "null-ignored-on-patch" by "patch-exact" as "CT-ECHO";
-    flag_rules_catch_partial_write_on_error: "partial-write-on-error" by "flag-rules" as "CT-ATOMIC";
-    create_echo_catches_birthday_keeps_offset: "birthday-keeps-offset" by "create-echo" as "CT-BIRTHDAY";
-    filter_catches_count_ignores_filter: "count-ignores-filter" by "filter" as "Q-COUNT";
-    model_catches_if_match_strong_only: "if-match-strong-only" by "model" as "CT-CONFLICT";
-    model_catches_photo_swapped_dimensions: "photo-swapped-dimensions" by "model" as "PH-META";
+    sync_round_catches_sync_drops_last_when_page_multiple: "sync-drops-last-when-page-multiple" by "sync-round" as "SY-COMPLETE" in 32;
+    paging_catches_nextlink_on_full_last_page: "nextlink-on-full-last-page" by "paging" as "Q-NEXTLINK" in 32;
+    patch_exact_catches_null_ignored_on_patch: "null-ignored-on-patch" by "patch-exact" as "CT-ECHO" in 32;
+    flag_rules_catch_partial_write_on_error: "partial-write-on-error" by "flag-rules" as "CT-ATOMIC" in 32;
+    create_echo_catches_birthday_keeps_offset: "birthday-keeps-offset" by "create-echo" as "CT-BIRTHDAY" in 32;
+    filter_catches_count_ignores_filter: "count-ignores-filter" by "filter" as "Q-COUNT" in 32;
+    invalid_rejected_catches_partial_write_on_error: "partial-write-on-error" by "invalid-rejected" as "CT-ATOMIC" in 100;
+    model_catches_if_match_strong_only: "if-match-strong-only" by "model" as "CT-CONFLICT" in 32;
+    model_catches_photo_swapped_dimensions: "photo-swapped-dimensions" by "model" as "PH-META" in 32;
 }
