@@ -34,6 +34,40 @@ fn coverage(catalogue: &Catalogue) -> Result<(), Failed> {
     }
 }
 
+/// Every case file also validates against `schemas/case.schema.json`, the schema
+/// editors use: the runner's loader and the editor schema agree.
+fn files_match_case_schema(root: &Path, schemas: &Schemas) -> Result<(), Failed> {
+    let mut problems = Vec::new();
+    let mut files = 0;
+    for area in std::fs::read_dir(root.join("cases")).map_err(|e| e.to_string())? {
+        let area = area.map_err(|e| e.to_string())?.path();
+        if !area.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&area).map_err(|e| e.to_string())? {
+            let f = f.map_err(|e| e.to_string())?.path();
+            if f.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&f).map_err(|e| e.to_string())?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            if let Err(errs) = schemas.validate("case", &v) {
+                problems.push(format!("{}: {}", f.display(), errs.join("; ")));
+            }
+        }
+    }
+    if files == 0 {
+        return Err("no case files found".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
 fn main() -> ExitCode {
     let mut args = Arguments::from_args();
     // Cases wait on the network, not the CPU: run 8 at once unless told otherwise.
@@ -46,6 +80,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let schema_check = files_match_case_schema(root, &schemas);
     let catalogue = match load_catalogue(&root.join("cases"), Some(&schemas.names())) {
         Ok(c) => c,
         Err(errors) => {
@@ -93,6 +128,9 @@ fn main() -> ExitCode {
     );
     let cat = catalogue.clone();
     all.push(Trial::test("rule-coverage", move || coverage(&cat)).with_kind("coverage"));
+    all.push(
+        Trial::test("case-files-match-case-schema", move || schema_check).with_kind("coverage"),
+    );
     let started = std::time::Instant::now();
     let conclusion = libtest_mimic::run(&args, all);
     rt.block_on(runner.cleanup_all());
