@@ -4,6 +4,7 @@
 //! Part of the *suite* half of contactspec: it talks to any target over HTTP and
 //! never imports the reference server.
 
+pub mod case_props;
 pub mod casefile;
 pub mod check;
 pub mod client;
