@@ -175,3 +175,115 @@ async fn the_run_leaves_pre_existing_contacts_untouched() {
     );
     server.shutdown();
 }
+
+/// Ctrl-C in the middle of `contactspec run`: the run stops sending, deletes what it
+/// created, and exits 130; the target is left as it was.
+#[test]
+fn an_interrupted_run_cleans_up() {
+    let server =
+        contactspec_server::spawn(contactspec_server::ServerConfig::default()).expect("server");
+    let base = server.base_url();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_contactspec"))
+        .args([
+            "run",
+            "-q",
+            "--test-threads",
+            "1",
+            "--target",
+            &base,
+            "--token",
+            "token-a",
+            "--second-token",
+            "token-b",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("contactspec runs");
+    // Let it create some contacts, then interrupt it.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = reqwest::Client::new();
+    let count = |token: &'static str| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            let (_, folders) = {
+                let r = c
+                    .get(format!("{base}/me/contactfolders"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status(), r.json::<Value>().await.unwrap())
+            };
+            let mut ids: Vec<String> = folders["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["Id"].as_str().unwrap().to_string())
+                .collect();
+            for f in ids.clone() {
+                let r = c
+                    .get(format!("{base}/me/contactfolders/{f}/childfolders"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                let v: Value = r.json().await.unwrap();
+                ids.extend(
+                    v["value"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|k| k["Id"].as_str().unwrap().to_string()),
+                );
+            }
+            let mut total = 0;
+            for f in ids {
+                let r = c
+                    .get(format!("{base}/me/contactfolders/{f}/contacts/$count"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                total += r.text().await.unwrap().trim().parse::<usize>().unwrap();
+            }
+            total
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut seen_work = false;
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        if rt.block_on(count("token-a")) > 0 {
+            seen_work = true;
+            break;
+        }
+    }
+    assert!(seen_work, "the run never created anything");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted; deleting what the run created"),
+        "{stderr}"
+    );
+    assert_eq!(
+        rt.block_on(count("token-a")),
+        0,
+        "user A's mailbox is not empty after the interrupted run"
+    );
+    assert_eq!(
+        rt.block_on(count("token-b")),
+        0,
+        "user B's mailbox is not empty after the interrupted run"
+    );
+    server.shutdown();
+}

@@ -220,7 +220,7 @@ pub fn main(args: Args) -> ExitCode {
         rt.spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("\ncontactspec: interrupted; deleting what the run created");
-                r.cleanup_all().await;
+                r.interrupt().await;
                 std::process::exit(130);
             }
         });

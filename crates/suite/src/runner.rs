@@ -12,6 +12,7 @@ use crate::select::Selection;
 use crate::template::{Scope, encode_id};
 use contactspec_model::Level;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How to reach the target and how to run.
@@ -91,6 +92,17 @@ pub struct Runner {
     /// What the run created and saw (SUITE-SAFE).
     pub registry: Registry,
     walk_lock: tokio::sync::RwLock<()>,
+    stopping: AtomicBool,
+    in_flight: AtomicUsize,
+}
+
+/// Marks a request in flight until dropped (see [`Runner::interrupt`]).
+pub struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Runner {
@@ -121,6 +133,8 @@ impl Runner {
             discovery,
             registry,
             walk_lock: tokio::sync::RwLock::new(()),
+            stopping: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
         })
     }
 
@@ -146,6 +160,8 @@ impl Runner {
             discovery,
             registry: Registry::default(),
             walk_lock: tokio::sync::RwLock::new(()),
+            stopping: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
         })
     }
 
@@ -165,6 +181,27 @@ impl Runner {
             .await;
         self.cleanup_all().await;
         outcomes
+    }
+
+    /// Registers a request about to be sent; refused once the run is interrupted.
+    pub fn begin(&self) -> Result<InFlight<'_>, String> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let guard = InFlight(&self.in_flight);
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err("the run was interrupted; no further requests are sent".to_string());
+        }
+        Ok(guard)
+    }
+
+    /// Stops the run (Ctrl-C): no new requests start, the ones in flight finish (at
+    /// most one timeout), then everything the run created is deleted (SUITE-SAFE).
+    pub async fn interrupt(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + self.config.timeout + Duration::from_secs(1);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.cleanup_all().await;
     }
 
     /// Deletes every contact the run created and has not deleted yet (404 is fine).
@@ -394,7 +431,9 @@ impl CaseRun<'_> {
         self.runner
             .registry
             .check(&req.method, &req.url, req.body.as_deref())?;
-        let ex = self.runner.client.send(req).await;
+        let runner = self.runner;
+        let _in_flight = runner.begin()?;
+        let ex = runner.client.send(req).await;
         self.after_send(&ex, token);
         Ok(ex)
     }

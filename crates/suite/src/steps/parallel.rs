@@ -46,7 +46,15 @@ impl CaseRun<'_> {
                     return;
                 }
             }
-            let client = &self.runner.client;
+            let runner = self.runner;
+            let _in_flight = match runner.begin() {
+                Ok(g) => g,
+                Err(e) => {
+                    self.fail(label, Vec::new(), e, None);
+                    return;
+                }
+            };
+            let client = &runner.client;
             let exchanges =
                 futures_util::future::join_all(built.iter().map(|b| client.send(b.sent.clone())))
                     .await;
