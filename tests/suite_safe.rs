@@ -183,7 +183,7 @@ fn an_interrupted_run_cleans_up() {
     let server =
         contactspec_server::spawn(contactspec_server::ServerConfig::default()).expect("server");
     let base = server.base_url();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_contactspec"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_contactspec"))
         .args([
             "run",
             "-q",
