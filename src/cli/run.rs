@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 /// Flags of `contactspec run` (plus the libtest flags: filter, `--exact`, `--skip`,
 /// `--list`, `--test-threads`, `--ignored`, …).
 #[derive(clap::Args, Debug)]
+#[command(
+    help_template = "{about-with-newline}\nUsage: contactspec run [OPTIONS] [FILTER]\n\n{all-args}{after-help}",
+    after_help = "Exit codes: 0 every selected case passed, 1 a case failed, 2 usage error, unreachable target, rejected token or invalid case file."
+)]
 pub struct Args {
     /// Base URL of the target, e.g. http://127.0.0.1:8080/api/beta. Without it the
     /// embedded reference server is started in-process.
