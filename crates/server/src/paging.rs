@@ -308,4 +308,117 @@ mod tests {
         }
         assert_eq!(visited, ["a", "b", "bb", "c", "d", "e", "f", "zz"]);
     }
+
+    mod walks {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A change made between two pages of a walk.
+        #[derive(Debug, Clone)]
+        enum Change {
+            /// Create an entity with this name.
+            Create(u8),
+            /// Delete the live entity at this index (modulo the live count).
+            Delete(usize),
+        }
+
+        fn change() -> impl Strategy<Value = Change> {
+            prop_oneof![
+                (0u8..6).prop_map(Change::Create),
+                any::<usize>().prop_map(Change::Delete),
+            ]
+        }
+
+        fn name_order(a: &Map<String, Value>, b: &Map<String, Value>) -> Ordering {
+            let k = |m: &Map<String, Value>| m["Name"].as_u64().unwrap_or(0);
+            k(a).cmp(&k(b))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Q-NEXTLINK-LIVE / SY-COMPLETE-LIVE: whatever is created or deleted
+            /// between pages, every entity that exists for the whole walk is visited
+            /// exactly once, and the visited entities come in walk order.
+            #[test]
+            fn keyset_walks_visit_survivors_exactly_once(
+                names in proptest::collection::vec(0u8..6, 0..25),
+                size in 1usize..5,
+                descending in any::<bool>(),
+                changes in proptest::collection::vec(proptest::collection::vec(change(), 0..4), 0..30),
+            ) {
+                let cmp = |a: &Map<String, Value>, b: &Map<String, Value>| {
+                    let o = name_order(a, b);
+                    if descending { o.reverse() } else { o }
+                };
+                // Every entity ever created: (seq, props); `live` marks the existing ones.
+                let mut all: Vec<(u64, Map<String, Value>)> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (i as u64 + 1, json!({"Name": n}).as_object().cloned().unwrap()))
+                    .collect();
+                let mut live: Vec<bool> = vec![true; all.len()];
+                let initially: Vec<u64> = all.iter().map(|(s, _)| *s).collect();
+                let mut touched: std::collections::HashSet<u64> = Default::default();
+                let mut visited: Vec<u64> = Vec::new();
+                let mut cursor: Option<Cursor> = None;
+                let mut pages = 0;
+                loop {
+                    let mut es: Vec<Entry<'_>> = all
+                        .iter()
+                        .zip(&live)
+                        .filter(|(_, l)| **l)
+                        .map(|((seq, props), _)| Entry { seq: *seq, props })
+                        .collect();
+                    sort_entries(&mut es, cmp);
+                    let start = seek(&es, cursor.as_ref(), cmp);
+                    let c = cut(es.len(), start, size);
+                    if c.more {
+                        prop_assert!(c.end > c.start, "a page with a link is never empty");
+                    }
+                    visited.extend(es[c.start..c.end].iter().map(|e| e.seq));
+                    if !c.more {
+                        break;
+                    }
+                    cursor = Some(cursor_after(&es[c.end - 1], &["Name"]));
+                    let batch = changes.get(pages).cloned().unwrap_or_default();
+                    pages += 1;
+                    prop_assert!(pages < 200);
+                    for ch in batch {
+                        match ch {
+                            Change::Create(n) => {
+                                let seq = all.len() as u64 + 1;
+                                all.push((seq, json!({"Name": n}).as_object().cloned().unwrap()));
+                                live.push(true);
+                                touched.insert(seq);
+                            }
+                            Change::Delete(i) => {
+                                let alive: Vec<usize> =
+                                    (0..live.len()).filter(|j| live[*j]).collect();
+                                if let Some(j) = alive.get(i % alive.len().max(1)) {
+                                    live[*j] = false;
+                                    touched.insert(all[*j].0);
+                                }
+                            }
+                        }
+                    }
+                }
+                for seq in initially.iter().filter(|s| !touched.contains(s)) {
+                    prop_assert_eq!(visited.iter().filter(|v| *v == seq).count(), 1, "seq {}", seq);
+                }
+                let unique: std::collections::HashSet<&u64> = visited.iter().collect();
+                prop_assert_eq!(unique.len(), visited.len(), "no entity twice");
+                // Visited entities are in walk order (name, then creation).
+                let key = |seq: &u64| {
+                    let props = &all[*seq as usize - 1].1;
+                    props["Name"].as_u64().unwrap_or(0)
+                };
+                for w in visited.windows(2) {
+                    let (a, b) = (key(&w[0]), key(&w[1]));
+                    let ordered = if descending { a > b } else { a < b };
+                    prop_assert!(ordered || (a == b && w[0] < w[1]), "{:?}", visited);
+                }
+            }
+        }
+    }
 }
