@@ -35,6 +35,15 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     if is_head {
         *res.body_mut() = Body::empty();
     }
+    if state.fault(Fault::ErrorBodyTextPlain)
+        && (res.status().is_client_error() || res.status().is_server_error())
+        && res.status() != StatusCode::UNAUTHORIZED
+    {
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+    }
     let headers = res.headers_mut();
     if !state.fault(Fault::NoOdataVersion) {
         headers.insert("OData-Version", HeaderValue::from_static("4.0"));

@@ -159,6 +159,15 @@ faults! {
     SkipAndDeltaAccepted = "skip-and-delta-accepted", ["SY-TOKEN-PATH"], "A request with both $skiptoken and $deltatoken is answered (the skip token wins) instead of 400.";
     FirstDeltaRestartsRound = "first-delta-restarts-round", ["SY-ROUND", "SY-COMPLETE"], "The delta link of a round's first response starts the round again, so the first page comes twice.";
     SyncFilterAccepted = "sync-filter-accepted", ["SY-FORBIDDEN"], "$filter on a contact sync request is applied instead of rejected with 400.";
+    // Added by the selftest engineer (issue #5 list; flags, integrity and errors sections).
+    FilterStringsCaseSensitive = "filter-strings-case-sensitive", ["Q-FILTER"], "$filter compares strings case-sensitively on collection lists.";
+    WindowsZoneRejected = "windows-zone-rejected", ["FL-ZONES"], "Flag dates with a Windows time zone name (`Pacific Standard Time`) are rejected; only UTC and IANA names work.";
+    CompletedNotCutToMidnight = "completed-not-cut-to-midnight", ["FL-COMPLETE"], "CompletedDateTime is converted to UTC but keeps its time of day.";
+    CompletedCutBeforeUtc = "completed-cut-before-utc", ["FL-COMPLETE"], "CompletedDateTime is cut to midnight in its own zone and then labelled UTC, so the date can be a day early.";
+    ArraysMergedOnPatch = "arrays-merged-on-patch", ["CT-UPDATE"], "A PATCH appends array values to the stored array instead of replacing it.";
+    RejectedPatchHalfApplied = "rejected-patch-half-applied", ["CT-ATOMIC"], "A PATCH rejected for one bad member still applies the members that were valid.";
+    ErrorBodyTextPlain = "error-body-text-plain", ["ERR-SHAPE"], "Error bodies are sent with Content-Type text/plain.";
+    NotFoundMalformedCode = "not-found-malformed-code", ["ERR-CODE"], "GET of a contact id that does not exist answers 404 with code ErrorInvalidIdMalformed.";
     TamperedToken500 = "tampered-token-500", ["SY-TOKEN-BAD", "GEN-NO-5XX"], "A token that fails verification answers 500 instead of 400.";
 }
 

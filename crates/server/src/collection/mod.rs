@@ -294,8 +294,13 @@ fn walk(
                 ..
             }
         );
+    let match_opts = crate::parse::MatchOptions {
+        case_sensitive_strings: state.fault(Fault::FilterStringsCaseSensitive),
+    };
     let mut rows = source::rows(&mb, scope, every_folder, |p| {
-        filter.as_ref().is_none_or(|f| f.matches(p))
+        filter
+            .as_ref()
+            .is_none_or(|f| f.matches_with(p, match_opts))
     });
     let cmp = order_fn(orderby.as_ref());
     paging::sort_entries(&mut rows, &cmp);

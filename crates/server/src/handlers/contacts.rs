@@ -123,6 +123,7 @@ fn parse_write(
     }
     let body = drop_ignored_members(state, body.clone(), mode);
     let mut write = parse_contact_write(&body, mode, now).map_err(parse_error)?;
+    flag_faults(state, &body, &mut write)?;
     if state.fault(Fault::BirthdayKeepsOffset)
         && let Ok(Value::Object(raw)) = serde_json::from_slice::<Value>(&body)
         && let Some(Value::String(sent)) = raw.get("Birthday")
@@ -134,6 +135,72 @@ fn parse_write(
         }
     }
     Ok(write)
+}
+
+/// Flag mistakes injected after validation: `windows-zone-rejected`,
+/// `completed-not-cut-to-midnight`, `completed-cut-before-utc`.
+fn flag_faults(state: &AppState, body: &Bytes, write: &mut ContactWrite) -> Result<(), ApiError> {
+    use crate::parse::datetime::{format_wall, parse_wall, resolve_zone, wall_to_utc};
+    let windows = state.fault(Fault::WindowsZoneRejected);
+    let not_cut = state.fault(Fault::CompletedNotCutToMidnight);
+    let cut_local = state.fault(Fault::CompletedCutBeforeUtc);
+    if !(windows || not_cut || cut_local) {
+        return Ok(());
+    }
+    let Ok(Value::Object(raw)) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    let Some(Value::Object(flag)) = raw.get("Flag") else {
+        return Ok(());
+    };
+    let zone_of = |member: &str| {
+        flag.get(member)
+            .and_then(|d| d.get("TimeZone"))
+            .and_then(Value::as_str)
+    };
+    if windows {
+        for member in ["StartDateTime", "DueDateTime", "CompletedDateTime"] {
+            if let Some(zone) = zone_of(member)
+                && zone != "UTC"
+                && zone.parse::<chrono_tz::Tz>().is_err()
+            {
+                return Err(ApiError::bad_request(
+                    ErrorCode::ErrorInvalidArgument,
+                    format!("unknown time zone '{zone}'"),
+                ));
+            }
+        }
+    }
+    let wall = flag
+        .get("CompletedDateTime")
+        .and_then(|d| d.get("DateTime"))
+        .and_then(Value::as_str)
+        .and_then(parse_wall);
+    let (Some(wall), Some(tz)) = (wall, zone_of("CompletedDateTime").and_then(resolve_zone)) else {
+        return Ok(());
+    };
+    let stored = if not_cut {
+        match wall_to_utc(wall, tz) {
+            Ok(t) => t.naive_utc(),
+            Err(_) => return Ok(()),
+        }
+    } else if cut_local {
+        wall.date().and_time(chrono::NaiveTime::MIN)
+    } else {
+        return Ok(());
+    };
+    for (k, v) in &mut write.properties {
+        if *k == "Flag"
+            && let Value::Object(f) = v
+            && f.get("FlagStatus").and_then(Value::as_str) == Some("Complete")
+        {
+            f.insert(
+                "CompletedDateTime".into(),
+                serde_json::json!({"DateTime": format_wall(stored), "TimeZone": "UTC"}),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `GivenName` and `Surname` joined by one space, either alone, or `null` (CT-DISPLAYNAME).
@@ -261,6 +328,26 @@ fn store_new(
     .clone()
 }
 
+/// Under `rejected-patch-half-applied`: applies each member of a rejected PATCH body
+/// that is valid on its own.
+fn apply_valid_members(ctx: &RequestCtx, id: &str, body: &Bytes, now: DateTime<Utc>) {
+    let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let mut mb = ctx.mailbox.write();
+    let Some(contact) = mb.contact_mut(id) else {
+        return;
+    };
+    for (name, value) in obj {
+        let one = Value::Object(Map::from_iter([(name, value)])).to_string();
+        if let Ok(w) = parse_contact_write(one.as_bytes(), WriteMode::Update, now) {
+            for (k, v) in w.properties {
+                contact.props.insert(k.to_string(), v);
+            }
+        }
+    }
+}
+
 /// Under `partial-write-on-error`: stores what the body holds apart from its flag.
 fn store_without_flag(
     state: &AppState,
@@ -292,7 +379,15 @@ pub async fn update(
     require_json(state, ctx)?;
     let bytes = read_limited(&ctx.headers, body, body_limit(state)).await?;
     let now = state.clock.now();
-    let write = parse_write(state, &bytes, WriteMode::Update, now)?;
+    let write = match parse_write(state, &bytes, WriteMode::Update, now) {
+        Ok(w) => w,
+        Err(e) => {
+            if state.fault(Fault::RejectedPatchHalfApplied) {
+                apply_valid_members(ctx, id, &bytes, now);
+            }
+            return Err(e);
+        }
+    };
     let mut mb = ctx.mailbox.write();
     let contact = mb.contact_mut(id).ok_or_else(ApiError::item_not_found)?;
     check_if_match(state, ctx, contact.change_key())?;
@@ -313,6 +408,13 @@ pub async fn update(
     for (k, v) in &write.properties {
         let is_string = contact_property(k).is_some_and(|p| p.kind == PropKind::String);
         if v.is_null() && is_string && state.fault(Fault::NullIgnoredOnPatch) {
+            continue;
+        }
+        if state.fault(Fault::ArraysMergedOnPatch)
+            && let (Some(Value::Array(old)), Value::Array(new)) = (contact.props.get(*k), v)
+        {
+            let merged: Vec<Value> = old.iter().chain(new).cloned().collect();
+            contact.props.insert((*k).to_string(), Value::Array(merged));
             continue;
         }
         contact.props.insert((*k).to_string(), v.clone());

@@ -82,11 +82,21 @@ fn resolve(state: &AppState, ctx: &RequestCtx, resource: &Resource) -> Result<()
         Resource::Contact { folder, id, .. } => {
             let owner = owner_of(state, ctx, id);
             let mb = owner.read();
-            if Arc::ptr_eq(&owner, &ctx.mailbox) {
+            let found = if Arc::ptr_eq(&owner, &ctx.mailbox) {
                 resolve_contact(&mb, folder.as_deref(), id)
             } else {
                 resolve_contact(&mb, None, id)
+            };
+            if state.fault(Fault::NotFoundMalformedCode) && ctx.method == Method::GET {
+                return found.map_err(|e| {
+                    ApiError::new(
+                        e.status,
+                        contactspec_model::ErrorCode::ErrorInvalidIdMalformed,
+                        e.message,
+                    )
+                });
             }
+            found
         }
         Resource::Folders { .. } => Ok(()),
         Resource::Folder { chain } | Resource::ChildFolders { chain, .. } => {
