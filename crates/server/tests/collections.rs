@@ -327,7 +327,10 @@ async fn skip_and_count() {
             &[],
         )
         .await;
-    assert_eq!(names(std::slice::from_ref(&body), "GivenName"), ["g04", "g05"]);
+    assert_eq!(
+        names(std::slice::from_ref(&body), "GivenName"),
+        ["g04", "g05"]
+    );
     assert_eq!(body["@odata.count"], 6);
     let past = api
         .json(&api.url(&format!("me/contacts?$filter={f}&$skip=6")), &[])
@@ -458,7 +461,10 @@ async fn keyset_walk_survives_concurrent_creates_and_deletes() {
         enc("Surname eq 'm7'")
     ));
     let first = api.json(&url, &[]).await;
-    assert_eq!(names(std::slice::from_ref(&first), "GivenName"), ["b1", "b3"]);
+    assert_eq!(
+        names(std::slice::from_ref(&first), "GivenName"),
+        ["b1", "b3"]
+    );
     // Delete the page's last entity and one not yet visited; create before and after.
     api.delete(&ids[1].1).await;
     api.delete(&ids[5].1).await;
@@ -578,6 +584,50 @@ async fn folder_collections_honour_query_options() {
             &[],
         )
         .await;
-    assert_eq!(names(std::slice::from_ref(&kids), "DisplayName"), ["Vendors"]);
+    assert_eq!(
+        names(std::slice::from_ref(&kids), "DisplayName"),
+        ["Vendors"]
+    );
     assert_eq!(kids["value"][0]["ParentFolderId"], finance.as_str());
+}
+
+#[tokio::test]
+async fn next_links_use_the_requests_own_host_and_path() {
+    // Q-NEXTLINK (absolute URL from the request's Host), GEN-USERS-PATH, GEN-TRAILING-SLASH
+    let api = Api::new().await;
+    seed(&api, "m9", 3).await;
+    let res = api
+        .http
+        .get(api.url("me/Contacts/?$top=1"))
+        .header("Host", "contacts.example.test:8443")
+        .bearer_auth(api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let link = body["@odata.nextLink"].as_str().unwrap();
+    assert!(
+        link.starts_with("http://contacts.example.test:8443/api/beta/me/Contacts/?"),
+        "{link}"
+    );
+    // Through users/{user}: the link keeps that path and works.
+    let id = body["value"][0]["@odata.id"].as_str().unwrap();
+    let user = id
+        .split("Users('")
+        .nth(1)
+        .unwrap()
+        .split("')")
+        .next()
+        .unwrap();
+    let pages = api
+        .walk(&api.url(&format!("users/{user}/contacts?$top=2")), &[])
+        .await;
+    assert_eq!(sizes(&pages), [2, 1]);
+    assert!(
+        pages[0]["@odata.nextLink"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/users/{user}/contacts?"))
+    );
 }
