@@ -168,6 +168,7 @@ faults! {
     RejectedPatchHalfApplied = "rejected-patch-half-applied", ["CT-ATOMIC"], "A PATCH rejected for one bad member still applies the members that were valid.";
     ErrorBodyTextPlain = "error-body-text-plain", ["ERR-SHAPE"], "Error bodies are sent with Content-Type text/plain.";
     NotFoundMalformedCode = "not-found-malformed-code", ["ERR-CODE"], "GET of a contact id that does not exist answers 404 with code ErrorInvalidIdMalformed.";
+    ConditionalPatchNotSaved = "conditional-patch-not-saved", ["IN-DURABLE"], "A PATCH with a matching If-Match answers 200 with the new values but does not save them.";
     TamperedToken500 = "tampered-token-500", ["SY-TOKEN-BAD", "GEN-NO-5XX"], "A token that fails verification answers 500 instead of 400.";
 }
 

@@ -443,6 +443,9 @@ pub async fn update(
         }
     }
     let updated = contact.clone();
+    if state.fault(Fault::ConditionalPatchNotSaved) && ctx.headers.contains_key(header::IF_MATCH) {
+        contact.props = before;
+    }
     drop(mb);
     Ok(contact_response(state, ctx, StatusCode::OK, &updated, None))
 }
