@@ -292,6 +292,9 @@ pub struct HeaderExpect {
     /// The list header contains this item.
     #[serde(default)]
     pub contains: Option<String>,
+    /// The list header does not contain this item (an absent header contains nothing).
+    #[serde(default)]
+    pub not_contains: Option<String>,
     /// The value equals a capture.
     #[serde(default)]
     pub equals_capture: Option<String>,

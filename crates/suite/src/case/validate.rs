@@ -494,6 +494,7 @@ impl Validator<'_> {
                 h.equals.is_some(),
                 h.matches.is_some(),
                 h.contains.is_some(),
+                h.not_contains.is_some(),
                 h.equals_capture.is_some(),
             ]
             .iter()
@@ -502,7 +503,7 @@ impl Validator<'_> {
             if ops != 1 {
                 self.bad(
                     &hp,
-                    "expected exactly one of `present`, `absent`, `equals`, `matches`, `contains`, `equals_capture`",
+                    "expected exactly one of `present`, `absent`, `equals`, `matches`, `contains`, `not_contains`, `equals_capture`",
                 );
             }
             if let Some(r) = &h.rule {

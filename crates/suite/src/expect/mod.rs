@@ -137,6 +137,13 @@ pub fn evaluate(e: &Expect, resp: &Received, ctx: &EvalCtx<'_>) -> Vec<Finding> 
                     show_lines(&lines)
                 )
             })
+        } else if let Some(item) = &h.not_contains {
+            compare::list_contains(&lines, item).then(|| {
+                format!(
+                    "expected header {name} not to list {item:?}, found {}",
+                    show_lines(&lines)
+                )
+            })
         } else if let Some(cap) = &h.equals_capture {
             match ctx.scope.get(cap) {
                 Ok(v) => {
@@ -685,5 +692,36 @@ mod tests {
         assert_eq!(f[0].rules, vec!["CT-CONFLICT"]);
         assert!(f[2].message.contains("different from capture ck"));
         assert!(f[3].message.contains("expected the ids [\"A1\"]"));
+    }
+
+    #[test]
+    fn not_contains_header() {
+        let mut headers = std::collections::BTreeMap::new();
+        headers.insert(
+            "Preference-Applied".to_string(),
+            HeaderExpect {
+                not_contains: Some("odata.maxpagesize".into()),
+                ..Default::default()
+            },
+        );
+        let e = Expect {
+            headers,
+            ..Default::default()
+        };
+        let absent = resp(200, &[], "{}");
+        assert!(run(&e, &absent, &Selection::default()).is_empty());
+        let other = resp(200, &[("preference-applied", "odata.track-changes")], "{}");
+        assert!(run(&e, &other, &Selection::default()).is_empty());
+        let echoed = resp(
+            200,
+            &[(
+                "preference-applied",
+                "odata.track-changes, ODATA.MaxPageSize=1",
+            )],
+            "{}",
+        );
+        let f = run(&e, &echoed, &Selection::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("not to list"));
     }
 }
