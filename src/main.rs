@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use contactspec::cli;
 use std::process::ExitCode;
 
+/// The server half allocates many small JSON maps per request; glibc malloc showed as
+/// a quarter of the profile of `contactspec bench` (docs/bench.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Conformance test suite and fuzzing harness for the Outlook Contacts REST API (beta).
 #[derive(Parser)]
 #[command(name = "contactspec", version, about)]
