@@ -362,6 +362,9 @@ pub struct Assertion {
     /// Equals a capture.
     #[serde(default)]
     pub unchanged_from: Option<String>,
+    /// An instant not earlier than the instant in a capture (SPEC.md §0 instants).
+    #[serde(default)]
+    pub not_before: Option<String>,
     /// Entities with exactly these ids, in order.
     #[serde(default)]
     pub ids: Option<Vec<String>>,

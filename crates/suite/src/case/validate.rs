@@ -568,6 +568,7 @@ impl Validator<'_> {
                 a.present.is_some(),
                 a.changed_from.is_some(),
                 a.unchanged_from.is_some(),
+                a.not_before.is_some(),
                 a.ids.is_some(),
                 a.ids_unordered.is_some(),
                 a.not_ids.is_some(),
@@ -595,6 +596,7 @@ impl Validator<'_> {
             for (name, c) in [
                 ("changed_from", &a.changed_from),
                 ("unchanged_from", &a.unchanged_from),
+                ("not_before", &a.not_before),
             ] {
                 if let Some(c) = c
                     && !defined.contains(c)

@@ -514,6 +514,25 @@ pub fn assertion(a: &Assertion, body: &Value, scope: &Scope) -> Result<(), Strin
             ))
         };
     }
+    if let Some(c) = &a.not_before {
+        let old = scope.get(c).map_err(|e| e.to_string())?;
+        let earliest = old
+            .as_str()
+            .and_then(compare::parse_instant)
+            .ok_or_else(|| format!("capture {c} is not an instant: {old}"))?;
+        let got = v
+            .and_then(Value::as_str)
+            .and_then(compare::parse_instant)
+            .ok_or_else(|| format!("{at}: expected an instant, found {}", show(v)))?;
+        return if got >= earliest {
+            Ok(())
+        } else {
+            Err(format!(
+                "{at}: expected an instant not before capture {c} ({old}), found {}",
+                show(v)
+            ))
+        };
+    }
     let ids_of = || -> Result<Vec<String>, String> {
         let arr = v
             .and_then(Value::as_array)
@@ -584,6 +603,7 @@ mod tests {
         let mut scope = Scope::default();
         scope.set("ck", json!("k1"));
         scope.set("id", json!("A1"));
+        scope.set("lm", json!("2018-02-06T00:00:00Z"));
         let schemas = Schemas::default();
         let now = Utc::now();
         let ctx = EvalCtx {
@@ -723,5 +743,29 @@ mod tests {
         let f = run(&e, &echoed, &Selection::default());
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(f[0].message.contains("not to list"));
+    }
+
+    #[test]
+    fn not_before_compares_instants() {
+        let e = Expect {
+            assert: vec![Assertion {
+                path: "/LastModifiedDateTime".into(),
+                not_before: Some("lm".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let at = |t: &str| resp(200, &[], &format!(r#"{{"LastModifiedDateTime": "{t}"}}"#));
+        // `lm` is 2018-02-06T00:00:00Z in the test scope.
+        assert!(run(&e, &at("2018-02-06T01:00:00+01:00"), &Selection::default()).is_empty());
+        assert!(run(&e, &at("2018-02-06T00:00:00.5Z"), &Selection::default()).is_empty());
+        let f = run(
+            &e,
+            &at("2018-02-05T23:59:59.9999999Z"),
+            &Selection::default(),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("not before capture lm"));
+        assert_eq!(run(&e, &at("yesterday"), &Selection::default()).len(), 1);
     }
 }
