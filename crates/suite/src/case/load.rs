@@ -316,4 +316,16 @@ mod tests {
             "{e:?}"
         );
     }
+
+    #[test]
+    fn templates_inside_instant_and_wall() {
+        let with = |m: &str| OK.replace("{\"$present\": true}", m);
+        assert!(errs(&with(r#"{"$wall": "{{today}}T00:00:00"}"#)).is_empty());
+        assert!(errs(&with(r#"{"$instant": "{{today}}T00:00:00Z"}"#)).is_empty());
+        let e = errs(&with(r#"{"$wall": "{{tomorrow}}T00:00:00"}"#));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("tomorrow"), "{e:?}");
+        let e = errs(&with(r#"{"$instant": "today"}"#));
+        assert_eq!(e.len(), 1, "{e:?}");
+    }
 }

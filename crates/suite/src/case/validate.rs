@@ -440,10 +440,12 @@ impl Validator<'_> {
                 None => self.bad(p, "expected a string regex"),
             },
             "$instant" => match x.as_str() {
+                Some(s) if s.contains("{{") => self.templ(p, s, defined),
                 Some(s) if crate::expect::compare::parse_instant(s).is_some() => {}
                 _ => self.bad(p, "expected a DateTimeOffset with `Z` or an offset"),
             },
             "$wall" => match x.as_str() {
+                Some(s) if s.contains("{{") => self.templ(p, s, defined),
                 Some(s) if crate::expect::compare::parse_wall(s).is_some() => {}
                 _ => self.bad(p, "expected a wall time `YYYY-MM-DDThh:mm:ss[.f]`"),
             },
