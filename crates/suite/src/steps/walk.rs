@@ -178,6 +178,10 @@ impl CaseRun<'_> {
         let mut next = Some(first);
         let mut findings: Vec<Finding> = Vec::new();
         let mut last_ex = None;
+        // Once `between_pages` has run, the collection changed: Q-NEXTLINK's and
+        // Q-ORDER-STABLE's "while unchanged" clauses no longer apply, and a repeated
+        // entity is judged by the step's rule (Q-NEXTLINK-LIVE) through `expect_ids`.
+        let live = !w.between_pages.is_empty();
         while let Some(url) = next.take() {
             if pages >= max_pages {
                 findings.extend(self.finding(
@@ -196,6 +200,16 @@ impl CaseRun<'_> {
             };
             pages += 1;
             let value = body["value"].as_array().cloned().unwrap_or_default();
+            if pages > 1 && value.is_empty() && !live {
+                findings.extend(self.finding(
+                    "Q-NEXTLINK",
+                    format!(
+                        "page {pages}, reached by the next link of page {}, is empty: page {} was the last page and should not have carried a link",
+                        pages - 1,
+                        pages - 1
+                    ),
+                ));
+            }
             if let Some(n) = w.page_size
                 && value.len() > n
             {
@@ -213,7 +227,7 @@ impl CaseRun<'_> {
                     .map_or_else(|| "(no Id)".to_string(), crate::template::as_text);
                 let c = seen.entry(id.clone()).or_insert(0);
                 *c += 1;
-                if *c == 2 {
+                if *c == 2 && !live {
                     findings.extend(self.finding(
                         "Q-ORDER-STABLE",
                         format!("page {pages}: entity {id} was already visited on an earlier page"),
