@@ -21,6 +21,76 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// Splits `s` at every occurrence of a token: literal text and environment variables.
+fn split_tokens<'a>(s: &'a str, tokens: &[(&str, &'a str)]) -> Vec<(&'a str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    loop {
+        let hit = tokens
+            .iter()
+            .filter(|(t, _)| !t.is_empty())
+            .filter_map(|(t, var)| rest.find(t).map(|i| (i, t.len(), *var)))
+            .min_by_key(|(i, len, _)| (*i, usize::MAX - len));
+        match hit {
+            Some((i, len, var)) => {
+                if i > 0 {
+                    out.push((&rest[..i], false));
+                }
+                out.push((var, true));
+                rest = &rest[i + len..];
+            }
+            None => {
+                if !rest.is_empty() {
+                    out.push((rest, false));
+                }
+                return out;
+            }
+        }
+    }
+}
+
+/// `s` with every token replaced by `$VAR` (for display).
+pub fn hide_tokens(s: &str, tokens: &[(&str, &str)]) -> String {
+    split_tokens(s, tokens)
+        .into_iter()
+        .map(|(p, var)| if var { format!("${p}") } else { p.to_string() })
+        .collect()
+}
+
+/// Shell-quotes `s`; a token inside it becomes `$VAR` in double quotes, so the shell
+/// inserts it from the environment and the report never holds it.
+fn quote_hiding(s: &str, tokens: &[(&str, &str)]) -> String {
+    let parts = split_tokens(s, tokens);
+    if !parts.iter().any(|(_, var)| *var) {
+        return shell_quote(s);
+    }
+    let mut q = String::from("\"");
+    for (k, (p, var)) in parts.iter().enumerate() {
+        if *var {
+            let next_is_word = parts.get(k + 1).is_some_and(|(n, nv)| {
+                !nv && n
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if next_is_word {
+                let _ = write!(q, "${{{p}}}");
+            } else {
+                let _ = write!(q, "${p}");
+            }
+        } else {
+            for c in p.chars() {
+                if matches!(c, '"' | '\\' | '$' | '`') {
+                    q.push('\\');
+                }
+                q.push(c);
+            }
+        }
+    }
+    q.push('"');
+    q
+}
+
 fn is_text(b: &[u8]) -> bool {
     std::str::from_utf8(b).is_ok_and(|s| {
         !s.chars()
@@ -37,22 +107,7 @@ pub fn curl(r: &SentRequest, tokens: &[(&str, &str)]) -> String {
         let _ = write!(s, " -X {}", shell_quote(&r.method));
     }
     for (k, v) in &r.headers {
-        let mut line = format!("{k}: {v}");
-        let mut env = None;
-        for (tok, var) in tokens {
-            if !tok.is_empty() && v == &format!("Bearer {tok}") {
-                env = Some(*var);
-            }
-        }
-        match env {
-            Some(var) => {
-                line = format!("{k}: Bearer ${var}");
-                let _ = write!(s, " -H \"{}\"", line.replace('"', "\\\""));
-            }
-            None => {
-                let _ = write!(s, " -H {}", shell_quote(&line));
-            }
-        }
+        let _ = write!(s, " -H {}", quote_hiding(&format!("{k}: {v}"), tokens));
     }
     let mut note = String::new();
     if let Some(b) = &r.body {
@@ -60,7 +115,7 @@ pub fn curl(r: &SentRequest, tokens: &[(&str, &str)]) -> String {
             let _ = write!(
                 s,
                 " --data-binary {}",
-                shell_quote(&String::from_utf8_lossy(b))
+                quote_hiding(&String::from_utf8_lossy(b), tokens)
             );
         } else {
             let _ = write!(s, " --data-binary @-");
@@ -70,7 +125,7 @@ pub fn curl(r: &SentRequest, tokens: &[(&str, &str)]) -> String {
             );
         }
     }
-    let _ = write!(s, " {}", shell_quote(&r.url));
+    let _ = write!(s, " {}", quote_hiding(&r.url, tokens));
     s.push_str(&note);
     s
 }
@@ -98,17 +153,18 @@ fn body_text(b: &[u8]) -> String {
 pub fn exchange_text(ex: &Exchange, tokens: &[(&str, &str)]) -> String {
     let mut s = String::new();
     let r = &ex.request;
-    let _ = writeln!(s, "    request: {} {}", r.method, r.url);
+    let _ = writeln!(
+        s,
+        "    request: {} {}",
+        r.method,
+        hide_tokens(&r.url, tokens)
+    );
     for (k, v) in &r.headers {
-        let shown = tokens
-            .iter()
-            .find(|(t, _)| !t.is_empty() && v == &format!("Bearer {t}"))
-            .map_or(v.clone(), |(_, var)| format!("Bearer ${var}"));
-        let _ = writeln!(s, "      {k}: {shown}");
+        let _ = writeln!(s, "      {k}: {}", hide_tokens(v, tokens));
     }
     if let Some(b) = &r.body {
         for line in body_text(b).lines() {
-            let _ = writeln!(s, "      {line}");
+            let _ = writeln!(s, "      {}", hide_tokens(line, tokens));
         }
     }
     match &ex.response {
@@ -161,7 +217,7 @@ pub fn render(
                 }
             }
         }
-        let _ = writeln!(s, "    what: {}", f.message);
+        let _ = writeln!(s, "    what: {}", hide_tokens(&f.message, tokens));
         if let Some(ex) = &f.exchange {
             s.push_str(&exchange_text(ex, tokens));
             let _ = writeln!(s, "    repeat with:\n      {}", curl(&ex.request, tokens));
@@ -192,6 +248,49 @@ mod tests {
             r#"curl -sS -i -X PATCH -H "Authorization: Bearer $CONTACTSPEC_TOKEN" -H 'Content-Type: application/json' -H 'If-Match: W/"k1"' --data-binary '{"Surname":"O'\''Brien"}' 'http://h/api/me/contacts/A%2B=?$select=GivenName'"#
         );
         assert!(!c.contains("sekrit"));
+    }
+
+    #[test]
+    fn tokens_are_hidden_wherever_they_appear() {
+        let r = SentRequest {
+            method: "GET".into(),
+            url: "http://h/p?x=sekrit".into(),
+            headers: vec![
+                ("Authorization".into(), "bearer sekrit".into()),
+                ("X-Both".into(), "sekrit2,sekrit_x \"$`".into()),
+            ],
+            body: None,
+        };
+        let tokens = [
+            ("sekrit", "CONTACTSPEC_TOKEN"),
+            ("sekrit2", "CONTACTSPEC_SECOND_TOKEN"),
+        ];
+        let c = curl(&r, &tokens);
+        assert!(!c.contains("sekrit"), "{c}");
+        assert!(
+            c.contains(r#"-H "Authorization: bearer $CONTACTSPEC_TOKEN""#),
+            "{c}"
+        );
+        assert!(
+            c.contains(r#"-H "X-Both: $CONTACTSPEC_SECOND_TOKEN,${CONTACTSPEC_TOKEN}_x \"\$\`""#),
+            "{c}"
+        );
+        assert!(c.ends_with(r#" "http://h/p?x=$CONTACTSPEC_TOKEN""#), "{c}");
+        let ex = Exchange {
+            request: r,
+            response: Err(crate::client::TransportError::Timeout(
+                std::time::Duration::from_secs(1),
+            )),
+            started: chrono::Utc::now(),
+            elapsed: std::time::Duration::from_secs(1),
+            notes: Vec::new(),
+        };
+        let t = exchange_text(&ex, &tokens);
+        assert!(!t.contains("sekrit"), "{t}");
+        assert!(
+            t.contains("Authorization: bearer $CONTACTSPEC_TOKEN"),
+            "{t}"
+        );
     }
 
     #[test]

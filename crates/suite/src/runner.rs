@@ -244,6 +244,7 @@ impl Runner {
             json!(chrono::Utc::now().format("%Y-%m-%d").to_string()),
         );
         s.set("fake_id", json!(format!("AAMkAG{marker}AAA=")));
+        s.set("token.a", json!(self.config.token_a));
         for (name, v) in [
             ("folder.default", &d.default_folder),
             ("folder.other", &d.other_folder),

@@ -31,6 +31,7 @@ pub const BUILTINS: &[&str] = &[
     "user",
     "today",
     "fake_id",
+    "token.a",
 ];
 
 /// A template that could not be parsed or expanded.
