@@ -283,6 +283,45 @@ fn schemas_dir() -> String {
         .to_string()
 }
 
+/// A step marked `"level": "SHOULD"` turns its rule failures into warnings (exit 0),
+/// which `--strict` makes fail (exit 1); an unmarked step of the same MUST rule fails.
+#[test]
+fn should_level_steps_warn() {
+    let step = |level: &str| {
+        format!(
+            r#"{{"cases": [{{"name": "x", "rules": ["CF-CHILDREN"], "steps": [
+  {{"name": "s", {level} "request": {{"path": "me/contactfolders"}}, "expect": {{"status": 418}}}}]}}]}}"#
+        )
+    };
+    let schemas = schemas_dir();
+    let should = temp_cases("should", &step(r#""level": "SHOULD","#));
+    let should_s = should.display().to_string();
+    let (code, text) = contactspec(&["run", "--cases", &should_s, "--schemas", &schemas]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("1 warned"), "{text}");
+    assert!(text.contains("CF-CHILDREN (MUST"), "{text}");
+    assert!(text.contains("— SHOULD"), "{text}");
+    let (code, text) = contactspec(&[
+        "run",
+        "--cases",
+        &should_s,
+        "--schemas",
+        &schemas,
+        "--strict",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    let must = temp_cases("must", &step(""));
+    let (code, text) = contactspec(&[
+        "run",
+        "--cases",
+        &must.display().to_string(),
+        "--schemas",
+        &schemas,
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("1 failed"), "{text}");
+}
+
 #[test]
 fn cli_exit_codes() {
     let good = temp_cases("good", CASES);

@@ -313,6 +313,18 @@ impl Runner {
             };
             let before = run.failures.len();
             run.step(step, &label, i).await;
+            if step.level == Some(crate::case::StepLevel::Should) {
+                for f in &mut run.failures[before..] {
+                    if !f.rules.is_empty()
+                        && !f
+                            .rules
+                            .iter()
+                            .any(|r| r == "GEN-NO-5XX" || r.starts_with("SUITE-"))
+                    {
+                        f.level = Level::Should;
+                    }
+                }
+            }
             if run.failures.len() > before {
                 break;
             }

@@ -89,12 +89,24 @@ pub struct Step {
     /// A parallel burst.
     #[serde(default)]
     pub parallel: Option<Parallel>,
+    /// `"SHOULD"`: the step checks a SHOULD clause inside a MUST rule, so its rule
+    /// failures count as SHOULD (a 5xx and SUITE-SAFE refusals keep their level).
+    #[serde(default)]
+    pub level: Option<StepLevel>,
     /// Expectations on the response (request steps).
     #[serde(default)]
     pub expect: Option<Expect>,
     /// Capture name → source (`/json/pointer`, `header:Name`, or a built-in name).
     #[serde(default)]
     pub capture: BTreeMap<String, String>,
+}
+
+/// The level a step may lower its rule failures to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum StepLevel {
+    /// Failures of the step count as SHOULD.
+    #[serde(rename = "SHOULD")]
+    Should,
 }
 
 /// Which credentials a request carries.
