@@ -228,6 +228,12 @@ caught! {
     create_echo_catches_birthday_keeps_offset: "birthday-keeps-offset" by "create-echo" as "CT-BIRTHDAY" in 32;
     filter_catches_count_ignores_filter: "count-ignores-filter" by "filter" as "Q-COUNT" in 32;
     invalid_rejected_catches_partial_write_on_error: "partial-write-on-error" by "invalid-rejected" as "CT-ATOMIC" in 100;
+    // Faults only generated inputs reach (added for this crate; no hand-written case
+    // sends a 1,001+ character member of a complex value, fills 3+ exact pages of
+    // size 2+, or PATCHes a contact that has a photo).
+    create_echo_catches_long_complex_member_truncated: "long-complex-member-truncated" by "create-echo" as "CT-ECHO" in 32;
+    paging_catches_paging_drops_last_page_when_multiple: "paging-drops-last-page-when-multiple" by "paging" as "Q-NEXTLINK" in 64;
+    model_catches_patch_lost_when_photo_set: "patch-lost-when-photo-set" by "model" as "IN-DURABLE" in 32;
     model_catches_if_match_strong_only: "if-match-strong-only" by "model" as "CT-CONFLICT" in 32;
     model_catches_photo_swapped_dimensions: "photo-swapped-dimensions" by "model" as "PH-META" in 32;
 }

@@ -170,6 +170,10 @@ faults! {
     NotFoundMalformedCode = "not-found-malformed-code", ["ERR-CODE"], "GET of a contact id that does not exist answers 404 with code ErrorInvalidIdMalformed.";
     ConditionalPatchNotSaved = "conditional-patch-not-saved", ["IN-DURABLE"], "A PATCH with a matching If-Match answers 200 with the new values but does not save them.";
     TamperedToken500 = "tampered-token-500", ["SY-TOKEN-BAD", "GEN-NO-5XX"], "A token that fails verification answers 500 instead of 400.";
+    // Faults only generated inputs reach (properties engineer): see docs/properties.md.
+    LongComplexMemberTruncated = "long-complex-member-truncated", ["CT-ECHO"], "A string over 1,000 characters inside a complex value (an address, phone, email or website member) is stored cut to its first 1,000 characters.";
+    PagingDropsLastPageWhenMultiple = "paging-drops-last-page-when-multiple", ["Q-NEXTLINK"], "When a collection fills three or more pages of size 2 or more exactly, the page before the last carries no next link, so the last page is never reached.";
+    PatchLostWhenPhotoSet = "patch-lost-when-photo-set", ["CT-UPDATE", "IN-DURABLE"], "A PATCH of a contact that has a photo answers 200 with the change but stores nothing.";
 }
 
 #[cfg(test)]

@@ -319,6 +319,14 @@ fn walk(
     if state.fault(Fault::NextlinkOnFullLastPage) && size.size > 0 {
         cut.more = cut.end - cut.start == size.size;
     }
+    if state.fault(Fault::PagingDropsLastPageWhenMultiple)
+        && size.size >= 2
+        && rows.len() >= 3 * size.size
+        && rows.len() % size.size == 0
+        && cut.end + size.size == rows.len()
+    {
+        cut.more = false;
+    }
     let page = &rows[cut.start..cut.end];
 
     let fragment = format!(

@@ -134,6 +134,21 @@ fn parse_write(
             }
         }
     }
+    if state.fault(Fault::LongComplexMemberTruncated) {
+        for (_, v) in &mut write.properties {
+            let items = v.as_array_mut().into_iter().flatten();
+            for member in items
+                .filter_map(Value::as_object_mut)
+                .flat_map(|m| m.values_mut())
+            {
+                if let Value::String(s) = member
+                    && s.chars().count() > 1000
+                {
+                    *s = s.chars().take(1000).collect();
+                }
+            }
+        }
+    }
     Ok(write)
 }
 
@@ -443,7 +458,9 @@ pub async fn update(
         }
     }
     let updated = contact.clone();
-    if state.fault(Fault::ConditionalPatchNotSaved) && ctx.headers.contains_key(header::IF_MATCH) {
+    if (state.fault(Fault::ConditionalPatchNotSaved) && ctx.headers.contains_key(header::IF_MATCH))
+        || (state.fault(Fault::PatchLostWhenPhotoSet) && contact.photo.is_some())
+    {
         contact.props = before;
     }
     drop(mb);
