@@ -451,6 +451,10 @@ pub struct Sync {
     /// Ids the round must not return.
     #[serde(default)]
     pub absent_ids: Option<Vec<String>>,
+    /// Entity expectations: id (template) → a JSON subset the entity returned in the
+    /// round must match (it must be returned).
+    #[serde(default)]
+    pub entities: BTreeMap<String, Value>,
     /// The `$select` shape on every page.
     #[serde(default)]
     pub select: Option<Vec<String>>,

@@ -204,6 +204,11 @@ impl Validator<'_> {
                     s.absent_ids.as_deref(),
                     defined,
                 );
+                for (id, want) in &s.entities {
+                    let ep = format!("{sp}/entities/{}", id.replace('~', "~0").replace('/', "~1"));
+                    self.templ(&ep, id, defined);
+                    self.matcher_json(&ep, want, defined);
+                }
                 if s.max_page_size == Some(0) {
                     self.bad(
                         format!("{sp}/max_page_size"),

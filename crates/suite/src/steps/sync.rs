@@ -37,6 +37,7 @@ impl CaseRun<'_> {
         };
         let max_pages = s.max_pages.unwrap_or(1000);
         let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut returned: HashMap<String, Value> = HashMap::new();
         let mut pages = 0usize;
         let mut next_links: Vec<Value> = Vec::new();
         let mut first_delta: Option<String> = None;
@@ -132,7 +133,10 @@ impl CaseRun<'_> {
                 let id = e
                     .get("Id")
                     .map_or_else(|| "(no Id)".to_string(), crate::template::as_text);
-                *counts.entry(id).or_insert(0) += 1;
+                *counts.entry(id.clone()).or_insert(0) += 1;
+                if !s.entities.is_empty() {
+                    returned.insert(id, e.clone());
+                }
                 if let Some(sel) = &s.select
                     && let Err(m) = select_shape(e, sel)
                 {
@@ -234,6 +238,28 @@ impl CaseRun<'_> {
         for id in &absent_ids {
             if counts.contains_key(id) {
                 problems.push(format!("{id} was returned but should not be"));
+            }
+        }
+        for (id, want) in &s.entities {
+            let expanded = scope
+                .expand(id, Target::Plain)
+                .map_err(|e| e.to_string())
+                .and_then(|i| {
+                    scope
+                        .expand_json(want)
+                        .map(|w| (i, w))
+                        .map_err(|e| e.to_string())
+                });
+            match expanded {
+                Err(e) => problems.push(e),
+                Ok((i, w)) => match returned.get(&i) {
+                    None => problems.push(format!("{i} was not returned")),
+                    Some(e) => {
+                        if let Err(m) = crate::expect::subset::matches(&w, Some(e)) {
+                            problems.push(format!("{i}: {m}"));
+                        }
+                    }
+                },
             }
         }
         if !problems.is_empty()
