@@ -155,6 +155,7 @@ fn execute(
     counter: &Cell<u64>,
 ) -> (CheckResult, Option<usize>) {
     let mut m = exec::Machine::new(ctx);
+    let ops = ops::normalise(ops);
     for (i, op) in ops.iter().enumerate() {
         if crate::interrupt::stop_requested() {
             break;
@@ -188,7 +189,12 @@ pub fn run(client: &Client, opts: &Options, max_len: usize) -> ModelReport {
         requests.set(requests.get() + client.take_log().len() as u64);
         r
     };
-    let mut runner = runner(opts, "model");
+    // Sequences are cheap to replay and shrink step by step: allow 4× the budget.
+    let shrink_opts = Options {
+        max_shrink_iters: opts.max_shrink_iters.saturating_mul(4),
+        ..opts.clone()
+    };
+    let mut runner = runner(&shrink_opts, "model");
     let result = runner.run(&sequences(max_len), |(_, ops, seen)| {
         if crate::interrupt::stop_requested() {
             return Err(TestCaseError::reject("interrupted"));
@@ -214,6 +220,7 @@ pub fn run(client: &Client, opts: &Options, max_len: usize) -> ModelReport {
             iteration.set(n + 1);
             let ctx = Ctx::new(client, &checker, format!("{prefix}m{n}"));
             client.take_log();
+            let ops = ops::normalise(&ops);
             let (r, at) = execute(&ctx, &ops, None, &counter);
             let exchanges = client.take_log();
             ctx.cleanup();

@@ -176,7 +176,42 @@ pub fn apply(mut s: RefState, op: &Op) -> RefState {
     s
 }
 
-/// Whether an operation is valid in a state (checked again while shrinking).
+/// Whether an operation is valid in a state (checked again while shrinking): one
+/// naming a contact needs at least one create before it. A contact index is taken
+/// modulo the creates so far, so deleting an earlier create while shrinking keeps
+/// the sequence valid (see [`normalise`]).
 pub fn precondition_holds(s: &RefState, op: &Op) -> bool {
-    op.target().is_none_or(|i| i < s.created)
+    op.target().is_none_or(|_| s.created > 0)
+}
+
+impl Op {
+    fn with_target(&self, i: usize) -> Op {
+        match self.clone() {
+            Op::Update(_, m) => Op::Update(i, m),
+            Op::Delete(_) => Op::Delete(i),
+            Op::SetPhoto(_, p) => Op::SetPhoto(i, p),
+            Op::Get(_) => Op::Get(i),
+            Op::GetPhoto(_) => Op::GetPhoto(i),
+            Op::ConditionalUpdate(_, p, m) => Op::ConditionalUpdate(i, p, m),
+            other => other,
+        }
+    }
+}
+
+/// The sequence with every contact index reduced modulo the creates before it, as
+/// it is executed; drops operations that name a contact before any create.
+pub fn normalise(ops: &[Op]) -> Vec<Op> {
+    let mut created = 0;
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op.target() {
+            Some(_) if created == 0 => continue,
+            Some(i) => out.push(op.with_target(i % created)),
+            None => out.push(op.clone()),
+        }
+        if matches!(op, Op::Create(_)) {
+            created += 1;
+        }
+    }
+    out
 }
