@@ -204,6 +204,17 @@ pub fn to_case(ops: &[Op], rule: &str) -> CaseBuilder {
                     .collect();
                 let walk = json!({"path": "me/contacts", "query": marker_query(top), "page_size": top.unwrap_or(10), "expect_ids": ids});
                 c.step(json!({"walk": walk, "rule": "Q-NEXTLINK", "capture": {format!("seen{k}"): "count"}}));
+                // The model also compares every listed contact with what it stored:
+                // the same check as a GET of each, with the values sent so far.
+                for (i, x) in known.iter().enumerate().filter(|(_, x)| x.alive) {
+                    c.step(step(
+                        &format!("{k}-listed-c{i}"),
+                        "IN-DURABLE",
+                        request("GET", &path(i), None, None),
+                        json!({"status": 200, "json": crate::expect::body(&x.sent)}),
+                        None,
+                    ));
+                }
             }
             Op::SyncRound(n) => {
                 let ids: Vec<String> = known
