@@ -954,3 +954,41 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+    use rand::{RngCore, SeedableRng};
+
+    /// Generation cost per plan (run with `--release -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn generation_speed() {
+        let ctx = Context {
+            run_marker: "run".into(),
+            contacts: vec!["c1".into(), "c2".into()],
+            folders: Folders {
+                default: "f0".into(),
+                others: vec!["f1".into()],
+            },
+            delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
+            huge: false,
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut buf = vec![0u8; 2048];
+        let start = std::time::Instant::now();
+        let mut bytes = 0usize;
+        let n = 20_000;
+        for i in 0..n {
+            rng.fill_bytes(&mut buf);
+            let p = generate(&mut Unstructured::new(&buf), &ctx, format!("m{i}")).unwrap();
+            bytes += p.body.map(|b| b.len()).unwrap_or(0);
+        }
+        let el = start.elapsed();
+        println!(
+            "{n} plans in {el:?}: {:.1} µs/plan, {} body bytes",
+            el.as_secs_f64() * 1e6 / n as f64,
+            bytes
+        );
+    }
+}
