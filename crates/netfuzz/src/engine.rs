@@ -597,7 +597,14 @@ impl Worker {
                         sh.report(plan, reply.status, v, &reply.body, true);
                     }
                 } else {
+                    let before = self.pool[i].contact.clone();
                     self.refresh(i, false).await;
+                    if ok
+                        && let Some(v) =
+                            version_problem(before.as_ref(), self.pool[i].contact.as_ref())
+                    {
+                        sh.report(plan, reply.status, v, &reply.body, true);
+                    }
                 }
             }
             Readback::Photo { id, dims } => {
@@ -647,6 +654,35 @@ impl Worker {
             }
         }
     }
+}
+
+/// CT-VERSION after an accepted write: `Id` and `CreatedDateTime` never change, and a
+/// change of any stored value comes with a new `ChangeKey`.
+fn version_problem(before: Option<&Value>, after: Option<&Value>) -> Option<Violation> {
+    let (b, a) = (before?.as_object()?, after?.as_object()?);
+    for fixed in ["Id", "CreatedDateTime"] {
+        if b.get(fixed) != a.get(fixed) {
+            return Some(Violation {
+                rule: "CT-VERSION",
+                detail: format!("{fixed} changed on PATCH"),
+            });
+        }
+    }
+    let volatile = |k: &str| k == "ChangeKey" || k == "LastModifiedDateTime" || k.starts_with('@');
+    let changed = b.iter().any(|(k, v)| !volatile(k) && a.get(k) != Some(v));
+    if changed && b.get("ChangeKey") == a.get("ChangeKey") {
+        return Some(Violation {
+            rule: "CT-VERSION",
+            detail: format!(
+                "a PATCH changed stored values ({}) but kept the ChangeKey",
+                first_difference(
+                    Some(&Value::Object(b.clone())),
+                    Some(&Value::Object(a.clone()))
+                )
+            ),
+        });
+    }
+    None
 }
 
 fn first_difference(a: Option<&Value>, b: Option<&Value>) -> String {

@@ -841,12 +841,16 @@ fn route(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()>
             plan.headers.push(header("Content-Type", JSON));
             plan.body = Some(b"{}".to_vec());
         }
-        if let Some(raw) = ctx
-            .contacts
-            .first()
-            .filter(|_| m != "GET" && suffix.is_empty())
-        {
-            plan.readback = Readback::Contact { id: raw.clone() };
+        if let Some(raw) = ctx.contacts.first().filter(|_| m != "GET") {
+            plan.readback = if suffix.is_empty() {
+                Readback::Contact { id: raw.clone() }
+            } else {
+                // A photo route: an accepted DELETE or POST changes the photo.
+                Readback::Photo {
+                    id: raw.clone(),
+                    dims: None,
+                }
+            };
         }
         return Ok(());
     }
