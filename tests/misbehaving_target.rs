@@ -34,6 +34,7 @@ fn catalogue() -> Catalogue {
                 area: "fake".into(),
                 file: "mem/fake.json".into(),
                 exclusive: def.steps.iter().any(|s| s.walk.is_some()),
+                raw: serde_json::Value::Null,
                 def,
             })
             .collect(),

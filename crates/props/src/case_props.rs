@@ -108,6 +108,19 @@ pub fn run_generated_case(
     cases: u32,
     run: impl Fn(&Value) -> Result<(), String>,
 ) -> Result<GeneratedOutcome, GenerateError> {
+    run_generated_case_escaped(case, seed, cases, Value::clone, run)
+}
+
+/// [`run_generated_case`], with each generated value passed through `escape` before
+/// it is written into the case (e.g. so that a generated `{{` is not read as a
+/// template by the runner). [`GeneratedFailure::values`] holds the unescaped values.
+pub fn run_generated_case_escaped(
+    case: &Value,
+    seed: u64,
+    cases: u32,
+    escape: impl Fn(&Value) -> Value,
+    run: impl Fn(&Value) -> Result<(), String>,
+) -> Result<GeneratedOutcome, GenerateError> {
     let inputs = generated_inputs(case)?;
     let names: Vec<String> = inputs.iter().map(|(k, _)| k.clone()).collect();
     let strategies: Vec<BoxedStrategy<Value>> = inputs
@@ -116,6 +129,13 @@ pub fn run_generated_case(
         .collect::<Result<_, _>>()?;
     let to_map = |vals: &[Value]| -> Map<String, Value> {
         names.iter().cloned().zip(vals.iter().cloned()).collect()
+    };
+    let escaped = |vals: &[Value]| -> Map<String, Value> {
+        names
+            .iter()
+            .cloned()
+            .zip(vals.iter().map(&escape))
+            .collect()
     };
     let case_name = case
         .get("name")
@@ -134,7 +154,7 @@ pub fn run_generated_case(
     );
     let last = RefCell::new(String::new());
     let result = runner.run(&strategies.prop_map(|v| v), |vals| {
-        let literal = instantiate(case, &to_map(&vals));
+        let literal = instantiate(case, &escaped(&vals));
         run(&literal).map_err(|m| {
             *last.borrow_mut() = m.clone();
             TestCaseError::fail(m)
@@ -149,7 +169,7 @@ pub fn run_generated_case(
         }),
         Err(TestError::Fail(_, vals)) => {
             let values = to_map(&vals);
-            let minimal_case = instantiate(case, &values);
+            let minimal_case = instantiate(case, &escaped(&vals));
             let message = run(&minimal_case)
                 .err()
                 .unwrap_or_else(|| last.borrow().clone());

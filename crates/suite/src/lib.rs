@@ -11,6 +11,7 @@ pub mod case;
 pub mod client;
 pub mod discovery;
 pub mod expect;
+pub mod generated;
 pub mod guard;
 pub mod image;
 pub mod junit;

@@ -34,6 +34,10 @@ pub struct RunConfig {
     pub body_cap: usize,
     /// Cases run at once by [`Runner::run_all`].
     pub concurrency: usize,
+    /// Instantiations of each case with generated inputs (`--gen-cases`).
+    pub gen_cases: u32,
+    /// Where the minimal case of a failed generated case is written (`--save-failures`).
+    pub save_failures: Option<std::path::PathBuf>,
 }
 
 impl RunConfig {
@@ -48,6 +52,8 @@ impl RunConfig {
             clock_skew: Duration::from_secs(5),
             body_cap: crate::client::DEFAULT_BODY_CAP,
             concurrency: 8,
+            gen_cases: 32,
+            save_failures: None,
         }
     }
 }
@@ -245,6 +251,7 @@ impl Runner {
         );
         s.set("fake_id", json!(format!("AAMkAG{marker}AAA=")));
         s.set("token.a", json!(self.config.token_a));
+        s.set("open", json!(crate::template::OPEN));
         for (name, v) in [
             ("folder.default", &d.default_folder),
             ("folder.other", &d.other_folder),
@@ -264,8 +271,34 @@ impl Runner {
         s
     }
 
-    /// Runs one case (whether or not it is selected), cleaning up what it created.
+    /// Runs one case (whether or not it is selected), cleaning up what it created. A
+    /// case with generated inputs runs as a property ([`crate::generated`]).
     pub async fn run_case(&self, case: &LoadedCase) -> CaseOutcome {
+        if !case.def.generate.is_empty() {
+            if let Some(why) = case
+                .def
+                .requires
+                .iter()
+                .find_map(|r| self.discovery.lacks(*r))
+            {
+                return CaseOutcome {
+                    name: case.id.clone(),
+                    rules: case.def.rules.clone(),
+                    status: CaseStatus::Ignored(why),
+                    failed_rules: Vec::new(),
+                    duration: Duration::ZERO,
+                    requests: 0,
+                    failures: Vec::new(),
+                    report: String::new(),
+                };
+            }
+            return crate::generated::run_generated(self, case).await;
+        }
+        self.run_literal_case(case).await
+    }
+
+    /// Runs one case with literal values (its `generate` member is ignored).
+    pub async fn run_literal_case(&self, case: &LoadedCase) -> CaseOutcome {
         let t0 = Instant::now();
         let base = CaseOutcome {
             name: case.id.clone(),

@@ -32,7 +32,26 @@ pub const BUILTINS: &[&str] = &[
     "today",
     "fake_id",
     "token.a",
+    "open",
 ];
+
+/// The text `{{open}}` expands to: a literal `{{` (so a case can hold a string that
+/// would otherwise read as a template).
+pub const OPEN: &str = "{{";
+
+/// A JSON value with every `{{` in its strings written as `{{open}}`, so that the
+/// runner sends the strings literally (how generated values become literal cases).
+pub fn escape_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(s.replace(OPEN, "{{open}}")),
+        Value::Array(a) => Value::Array(a.iter().map(escape_json).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), escape_json(x))).collect())
+        }
+        other => other.clone(),
+    }
+}
 
 /// A template that could not be parsed or expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -46,6 +46,8 @@ pub struct LoadedCase {
     pub def: CaseDef,
     /// Runs alone (SUITE-ISOLATED-WALKS): `exclusive`, or any walk or sync step.
     pub exclusive: bool,
+    /// The case's JSON as written (what generated cases are instantiated from).
+    pub raw: serde_json::Value,
 }
 
 /// Every case of a `cases/` directory, in file and case order.
@@ -133,6 +135,10 @@ pub fn load_file(
         }]
     })?;
     let file = parse_case_file(path, &text, schemas)?;
+    let raw: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("cases").and_then(|c| c.as_array()).cloned())
+        .unwrap_or_default();
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -140,11 +146,13 @@ pub fn load_file(
     Ok(file
         .cases
         .into_iter()
-        .map(|def| LoadedCase {
+        .enumerate()
+        .map(|(i, def)| LoadedCase {
             id: format!("{area}::{stem}::{}", def.name),
             area: area.to_string(),
             file: path.to_path_buf(),
             exclusive: def.exclusive || def.steps.iter().any(has_walk_or_sync),
+            raw: raw.get(i).cloned().unwrap_or_default(),
             def,
         })
         .collect())

@@ -37,6 +37,10 @@ pub struct CaseDef {
     /// Runs while no other case runs (set automatically for walk and sync steps).
     #[serde(default)]
     pub exclusive: bool,
+    /// Generated inputs: input name → generator name (`contactspec_props::generators::NAMED`),
+    /// used as `{{gen.NAME}}` in the steps; such a case runs as a property.
+    #[serde(default)]
+    pub generate: serde_json::Map<String, Value>,
     /// The steps, in order.
     pub steps: Vec<Step>,
 }

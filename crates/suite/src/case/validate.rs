@@ -96,6 +96,23 @@ impl Validator<'_> {
             }
             let mut defined: BTreeSet<String> =
                 template::BUILTINS.iter().map(|s| s.to_string()).collect();
+            for (name, g) in &case.generate {
+                let gp = format!(
+                    "{p}/generate/{}",
+                    name.replace('~', "~0").replace('/', "~1")
+                );
+                match g.as_str() {
+                    Some(g) if contactspec_props::generators::named(g).is_some() => {}
+                    _ => self.bad(
+                        gp,
+                        format!(
+                            "expected a generator name (one of {}), found {g}",
+                            contactspec_props::generators::NAMED.join(", ")
+                        ),
+                    ),
+                }
+                defined.insert(format!("gen.{name}"));
+            }
             for (j, step) in case.steps.iter().enumerate() {
                 self.step(&format!("{p}/steps/{j}"), step, &mut defined, true);
             }
