@@ -65,6 +65,19 @@ pub struct Args {
     /// The schema directory (default: `schemas/`, found like `cases/`).
     #[arg(long)]
     pub schemas: Option<PathBuf>,
+    /// Instantiations of each case with generated inputs (`"generate"`); the issue's
+    /// `--cases N` (`--cases` already names the case directory).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub gen_cases: u32,
+    /// Write the shrunk minimal case of each failed generated case into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub save_failures: Option<PathBuf>,
+    /// After the catalogue, run the model-based state-machine test against the same target.
+    #[arg(long)]
+    pub model: bool,
+    /// Sequences of the model-based test (with --model).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub model_cases: u32,
     /// libtest flags.
     #[command(flatten)]
     pub libtest: Box<libtest_mimic::Arguments>,
@@ -187,6 +200,8 @@ pub fn main(args: Args) -> ExitCode {
     let mut config = RunConfig::new(&base, &token_a, token_b.as_deref(), seed);
     config.timeout = args.timeout;
     config.clock_skew = args.clock_skew;
+    config.gen_cases = args.gen_cases;
+    config.save_failures = args.save_failures.clone();
     let started = Instant::now();
     let runner = if args.libtest.list {
         Runner::without_discovery(config, schemas, selection)
@@ -265,11 +280,39 @@ pub fn main(args: Args) -> ExitCode {
             Err(e) => return usage(format!("cannot render JUnit XML: {e}")),
         }
     }
-    if conclusion.num_failed > 0 {
+    let model_failed = args.model && !run_model(&args, &runner.config, seed);
+    if conclusion.num_failed > 0 || model_failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Runs the model-based test (`--model`) against the run's target with user A's
+/// token; prints its report and returns whether it passed.
+fn run_model(args: &Args, config: &RunConfig, seed: u64) -> bool {
+    use contactspec_props::client::{Client, Target};
+    use contactspec_props::properties::Options;
+    let client = match Client::new(Target {
+        base: config.base.clone(),
+        token: config.token_a.clone(),
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("contactspec: model-based test: {e}");
+            return false;
+        }
+    };
+    let opts = Options {
+        cases: args.model_cases,
+        seed,
+        strict: args.strict,
+        save_failures: args.save_failures.clone(),
+        ..Options::default()
+    };
+    let report = contactspec_props::model_test::run(&client, &opts, 30);
+    eprint!("{report}");
+    report.passed()
 }
 
 #[cfg(test)]
