@@ -207,3 +207,41 @@ pub async fn run_generated(runner: &Runner, case: &LoadedCase) -> CaseOutcome {
         report,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::load_file;
+    use crate::template::escape_json;
+
+    #[test]
+    fn escaped_literals_load_and_mean_their_text() {
+        let v = escape_json(&json!({"GivenName": "{{not-a-template}}", "n": [1, "a{{b"]}));
+        assert_eq!(
+            v,
+            json!({"GivenName": "{{open}}not-a-template}}", "n": [1, "a{{open}}b"]})
+        );
+        let mut scope = crate::template::Scope::default();
+        scope.set("open", json!(crate::template::OPEN));
+        assert_eq!(
+            scope.expand_json(&v).unwrap(),
+            json!({"GivenName": "{{not-a-template}}", "n": [1, "a{{b"]}),
+            "the runner sends the generated text"
+        );
+        let dir = std::env::temp_dir().join(format!("cs-gen-unit-{}", std::process::id()));
+        let file = dir.join("g.json");
+        let case = json!({"name": "g", "rules": ["CT-ECHO"], "steps": [{"request":
+            {"method": "POST", "path": "me/contacts", "json": v}}]});
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&file, case_file_text(&case)).unwrap();
+        let loaded = load_file(&file, "generated", None).expect("an escaped literal case loads");
+        assert_eq!(loaded[0].raw, case);
+        let lc = literal_case(&loaded[0], &case).expect("validates");
+        assert!(lc.def.generate.is_empty());
+        // Unescaped, the same value is not a valid case.
+        let bad = json!({"name": "g", "rules": ["CT-ECHO"], "steps": [{"request":
+            {"method": "POST", "path": "me/contacts", "json": {"x": "{{not-a-template}}"}}}]});
+        assert!(literal_case(&loaded[0], &bad).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
