@@ -149,3 +149,62 @@ fn generated_case_catches_long_complex_member_truncated_and_saves_a_minimal_case
     assert_eq!(fine.status, CaseStatus::Passed, "{}", fine.report);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the `contactspec` binary against a server with `fault`; returns (exit code, stderr+stdout).
+fn run_cli(fault: Option<&str>, extra: &[&str]) -> (Option<i32>, String) {
+    let faults = FaultSet::from_names(fault).expect("known fault");
+    let server = contactspec_server::spawn(ServerConfig {
+        faults,
+        ..ServerConfig::default()
+    })
+    .expect("server");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_contactspec"))
+        .current_dir(root())
+        .args(["run", "--target", &server.base_url(), "--token", "token-a"])
+        .args(["--seed", "7", "--exact"])
+        .args(extra)
+        .env_remove("CONTACTSPEC_SECOND_TOKEN")
+        .output()
+        .expect("contactspec runs");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.code(), text)
+}
+
+#[test]
+fn cli_saves_the_minimal_case_and_model_failure_fails_the_run() {
+    let dir = std::env::temp_dir().join(format!("contactspec-gen-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let echo = "generated::create-echo::create-echoes-a-generated-contact";
+    let d = dir.display().to_string();
+    let (code, text) = run_cli(
+        Some("long-complex-member-truncated"),
+        &[echo, "--gen-cases", "32", "--save-failures", &d],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("minimal case file written to"), "{text}");
+    let saved = dir.join("generated-create-echoes-a-generated-contact.json");
+    let loaded = load_file(&saved, "generated", None).expect("the saved case loads");
+    assert!(loaded[0].def.generate.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // --model: the model test runs after the catalogue; its failure fails the run.
+    let flag = "generated::flag-echo::generated-valid-flag-round-trips";
+    let (code, text) = run_cli(
+        None,
+        &[flag, "--gen-cases", "4", "--model", "--model-cases", "8"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("model test: ok"), "{text}");
+    let (code, text) = run_cli(
+        Some("patch-lost-when-photo-set"),
+        &[flag, "--gen-cases", "4", "--model", "--model-cases", "32"],
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "the catalogue case passes, the model test fails: {text}"
+    );
+    assert!(text.contains("1 passed"), "{text}");
+    assert!(text.contains("model test: FAILED"), "{text}");
+}
