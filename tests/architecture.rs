@@ -1,0 +1,52 @@
+//! The invariants of ARCHITECTURE.md that Cargo can check: the suite half and the
+//! server half never depend on each other; only the wiring crates see both.
+
+use std::path::Path;
+
+/// The `contactspec-*` crates a manifest depends on (any dependency table).
+fn contactspec_deps(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let name = l.split(['=', '.', ' ']).next()?.trim();
+            (name.starts_with("contactspec-") && !l.trim_start().starts_with("name"))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn halves_never_depend_on_each_other() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite_half = ["suite", "props", "netfuzz"];
+    let server_deps = contactspec_deps(&root.join("crates/server/Cargo.toml"));
+    assert_eq!(
+        server_deps,
+        ["contactspec-model"],
+        "the server depends only on the model"
+    );
+    assert!(contactspec_deps(&root.join("crates/model/Cargo.toml")).is_empty());
+    for krate in suite_half {
+        let deps = contactspec_deps(&root.join(format!("crates/{krate}/Cargo.toml")));
+        assert!(
+            !deps.iter().any(|d| d == "contactspec-server"),
+            "crates/{krate} must not depend on the server: {deps:?}"
+        );
+        assert!(
+            deps.iter().any(|d| d == "contactspec-model"),
+            "crates/{krate}: {deps:?}"
+        );
+    }
+}
+
+#[test]
+fn libfuzzer_stays_in_the_fuzz_crate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let manifest = entry.unwrap().path().join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(!text.contains("libfuzzer-sys"), "{}", manifest.display());
+    }
+    let root_manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(!root_manifest.contains("libfuzzer-sys"));
+}
