@@ -71,6 +71,10 @@ fn finds_500_on_malformed_json_and_saves_a_case() {
     assert!(last["request"]["method"].is_string());
     let statuses = last["expect"]["status"].as_array().unwrap();
     assert!(!statuses.iter().any(|s| s.as_u64().unwrap() >= 500));
+    let text = std::fs::read_to_string(case_path).unwrap();
+    if let Err(e) = contactspec_suite::case::parse_case_file(case_path, &text, None) {
+        panic!("saved case does not load: {e:?}\n{text}");
+    }
     let script = std::fs::read_to_string(case_path.with_extension("sh")).unwrap();
     assert!(script.contains("curl"), "{script}");
     let _ = std::fs::remove_dir_all(dir);
