@@ -3,8 +3,8 @@
 pub mod bench;
 pub mod faults;
 pub mod fuzz;
-pub mod rules;
 pub mod props;
+pub mod rules;
 pub mod run;
 pub mod selftest;
 pub mod serve;
