@@ -10,7 +10,7 @@ pub mod ops;
 
 use crate::check::{CheckResult, Checker, Violation, fail};
 use crate::client::{Client, Exchange};
-use crate::properties::harness::{Ctx, Options, run_marker, runner};
+use crate::properties::harness::{Ctx, Options, run_marker, runner, write_evidence};
 use ops::{Op, RefState};
 use proptest::strategy::{Just, Strategy};
 use proptest::test_runner::{TestCaseError, TestError};
@@ -108,22 +108,7 @@ impl fmt::Display for ModelReport {
                 };
                 writeln!(f, "    {}. {op:?}{mark}", i + 1)?;
             }
-            writeln!(f, "  requests:")?;
-            for (i, ex) in fl.exchanges.iter().enumerate() {
-                writeln!(f, "    {}. {}", i + 1, ex.summary())?;
-            }
-            writeln!(f, "  curl:")?;
-            for ex in &fl.exchanges {
-                writeln!(f, "    {}", ex.curl())?;
-            }
-            match &fl.saved {
-                Some(p) => writeln!(f, "  case file: {}", p.display())?,
-                None => writeln!(
-                    f,
-                    "  case file:\n{}",
-                    serde_json::to_string_pretty(&fl.case_file).unwrap_or_default()
-                )?,
-            }
+            write_evidence(f, &fl.exchanges, fl.saved.as_deref(), &fl.case_file)?;
         }
         Ok(())
     }

@@ -318,22 +318,7 @@ impl fmt::Display for Report {
                 self.seed, self.seed, self.spec.name
             )?;
             writeln!(f, "  minimal input: {}", fl.minimal_input)?;
-            writeln!(f, "  requests:")?;
-            for (i, ex) in fl.exchanges.iter().enumerate() {
-                writeln!(f, "    {}. {}", i + 1, ex.summary())?;
-            }
-            writeln!(f, "  curl:")?;
-            for ex in &fl.exchanges {
-                writeln!(f, "    {}", ex.curl())?;
-            }
-            match &fl.saved {
-                Some(p) => writeln!(f, "  case file: {}", p.display())?,
-                None => writeln!(
-                    f,
-                    "  case file:\n{}",
-                    serde_json::to_string_pretty(&fl.case_file).unwrap_or_default()
-                )?,
-            }
+            write_evidence(f, &fl.exchanges, fl.saved.as_deref(), &fl.case_file)?;
         }
         Ok(())
     }
@@ -421,6 +406,32 @@ where
         failure,
         warnings: checker.take_warnings(),
         elapsed: started.elapsed(),
+    }
+}
+
+/// Writes what every shrunk failure shows after its message: the requests in order,
+/// one `curl` per request, and the case file (its path when saved, else inline).
+pub fn write_evidence(
+    f: &mut std::fmt::Formatter<'_>,
+    exchanges: &[crate::client::Exchange],
+    saved: Option<&std::path::Path>,
+    case_file: &serde_json::Value,
+) -> std::fmt::Result {
+    writeln!(f, "  requests:")?;
+    for (i, ex) in exchanges.iter().enumerate() {
+        writeln!(f, "    {}. {}", i + 1, ex.summary())?;
+    }
+    writeln!(f, "  curl:")?;
+    for ex in exchanges {
+        writeln!(f, "    {}", ex.curl())?;
+    }
+    match saved {
+        Some(p) => writeln!(f, "  case file: {}", p.display()),
+        None => writeln!(
+            f,
+            "  case file:\n{}",
+            serde_json::to_string_pretty(case_file).unwrap_or_default()
+        ),
     }
 }
 
