@@ -74,6 +74,18 @@ fn require_json(state: &AppState, ctx: &RequestCtx) -> Result<(), ApiError> {
     }
 }
 
+/// The checks every JSON write makes before its body is parsed, in the server's
+/// order: query options (400), content type (415), size (413); then the body.
+async fn read_json_write(
+    state: &AppState,
+    ctx: &RequestCtx,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    super::entity_query(ctx)?;
+    require_json(state, ctx)?;
+    read_limited(&ctx.headers, body, body_limit(state)).await
+}
+
 /// The body limit in force (one byte short under `body-limit-off-by-one`).
 pub fn body_limit(state: &AppState) -> usize {
     if state.fault(Fault::BodyLimitOffByOne) {
@@ -296,9 +308,7 @@ pub async fn create(
     folder_id: &str,
     body: Body,
 ) -> Result<Response, ApiError> {
-    super::entity_query(ctx)?;
-    require_json(state, ctx)?;
-    let bytes = read_limited(&ctx.headers, body, body_limit(state)).await?;
+    let bytes = read_json_write(state, ctx, body).await?;
     let now = state.clock.now();
     let write = match parse_write(state, &bytes, WriteMode::Create, now) {
         Ok(w) => w,
@@ -390,9 +400,7 @@ pub async fn update(
     id: &str,
     body: Body,
 ) -> Result<Response, ApiError> {
-    super::entity_query(ctx)?;
-    require_json(state, ctx)?;
-    let bytes = read_limited(&ctx.headers, body, body_limit(state)).await?;
+    let bytes = read_json_write(state, ctx, body).await?;
     let now = state.clock.now();
     let write = match parse_write(state, &bytes, WriteMode::Update, now) {
         Ok(w) => w,
