@@ -87,7 +87,7 @@ pub fn main(args: Args) -> ExitCode {
     let faults = match FaultSet::from_names(args.faults.iter().map(String::as_str)) {
         Ok(f) => f,
         Err(bad) => {
-            eprintln!("contactspec props: unknown fault {bad:?} (see `contactspec faults`)");
+            eprintln!("contactspec props: {bad}");
             return ExitCode::from(2);
         }
     };

@@ -56,6 +56,14 @@ impl fmt::Display for Fault {
     }
 }
 
+/// A `--fault` name that names no fault; its message lists the known ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {name:?} (known: {known})", known = Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownFault {
+    /// The name as given.
+    pub name: String,
+}
+
 /// A set of faults with cheap membership checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FaultSet(u128);
@@ -86,11 +94,15 @@ impl FaultSet {
         Fault::ALL.iter().copied().filter(|f| self.contains(*f))
     }
 
-    /// Parses fault names; the error is the first unknown name.
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<FaultSet, String> {
+    /// Parses fault names; the error names the first unknown one.
+    pub fn from_names<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<FaultSet, UnknownFault> {
         let mut set = FaultSet::none();
         for name in names {
-            set.insert(Fault::from_name(name).ok_or_else(|| name.to_string())?);
+            set.insert(Fault::from_name(name).ok_or_else(|| UnknownFault {
+                name: name.to_string(),
+            })?);
         }
         Ok(set)
     }
@@ -206,6 +218,8 @@ mod tests {
         assert!(set.contains(Fault::NoOdataVersion));
         assert!(!set.contains(Fault::DeleteReturns200));
         assert_eq!(set.iter().count(), 2);
-        assert_eq!(FaultSet::from_names(["nope"]), Err("nope".to_string()));
+        let err = FaultSet::from_names(["nope"]).unwrap_err();
+        assert_eq!(err.name, "nope");
+        assert!(err.to_string().contains("etag-unquoted"), "{err}");
     }
 }

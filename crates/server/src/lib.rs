@@ -29,7 +29,7 @@ pub mod sync_token;
 pub use config::ServerConfig;
 pub use context::{AppState, RequestCtx};
 pub use error::{ApiError, ServerError};
-pub use faults::{Fault, FaultSet};
+pub use faults::{Fault, FaultSet, UnknownFault};
 
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
