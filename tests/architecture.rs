@@ -18,7 +18,7 @@ fn contactspec_deps(manifest: &Path) -> Vec<String> {
 #[test]
 fn halves_never_depend_on_each_other() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let suite_half = ["suite", "props", "netfuzz"];
+    let suite_half = ["cases", "suite", "props", "netfuzz"];
     let server_deps = contactspec_deps(&root.join("crates/server/Cargo.toml"));
     assert_eq!(
         server_deps,
@@ -49,4 +49,34 @@ fn libfuzzer_stays_in_the_fuzz_crate() {
     }
     let root_manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(!root_manifest.contains("libfuzzer-sys"));
+}
+
+/// The cargo-fuzz build instruments every crate the targets pull in, so the targets
+/// use the case-format crate rather than the runner, and the network fuzzer's
+/// generators without its HTTP engine (docs/fuzzing.md, "CI smoke run").
+#[test]
+fn fuzz_targets_stay_off_the_http_client_stack() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = root.join("crates/fuzz-targets/Cargo.toml");
+    let deps = contactspec_deps(&manifest);
+    assert!(
+        !deps
+            .iter()
+            .any(|d| d == "contactspec-suite" || d == "contactspec-props"),
+        "crates/fuzz-targets must not depend on the runner or the properties: {deps:?}"
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    for heavy in ["reqwest", "jsonschema", "proptest"] {
+        assert!(
+            !text.contains(heavy),
+            "crates/fuzz-targets depends on {heavy}"
+        );
+    }
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        workspace.contains(
+            "contactspec-netfuzz = { path = \"crates/netfuzz\", default-features = false }"
+        ),
+        "the workspace must take the network fuzzer without its engine by default"
+    );
 }

@@ -1,6 +1,6 @@
 //! The suite's case-file loader over arbitrary text.
 
-use contactspec_suite::case::{LoadError, parse_case_file};
+use contactspec_cases::{LoadError, parse_case_file};
 use std::path::Path;
 
 /// Oracle: `Ok`, or errors that are each located inside the text (line within the

@@ -14,6 +14,7 @@ pub enum FuzzError {
         reason: String,
     },
     /// The HTTP client could not be built.
+    #[cfg(feature = "engine")]
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
     /// A setup request (creating the fuzzer's own contacts, listing folders, starting a

@@ -12,8 +12,13 @@
 //! The generators draw from [`arbitrary::Unstructured`], so the same code builds the
 //! network fuzzer's requests (bytes from a seeded ChaCha RNG: deterministic from
 //! `--seed`) and the in-process cargo-fuzz targets' inputs (bytes from libFuzzer).
+//!
+//! The HTTP engine ([`engine`], [`progress`]: tokio, reqwest, indicatif) is behind the
+//! default feature `engine`; the cargo-fuzz targets use the generators and oracles
+//! without it, which keeps their instrumented build small.
 
 pub mod contact;
+#[cfg(feature = "engine")]
 pub mod engine;
 pub mod error;
 pub mod finding;
@@ -21,10 +26,12 @@ pub mod json;
 pub mod oracle;
 pub mod photo;
 pub mod plan;
+#[cfg(feature = "engine")]
 pub mod progress;
 pub mod query;
 pub mod text;
 
+#[cfg(feature = "engine")]
 pub use engine::{Config, Report, run, run_blocking};
 pub use error::FuzzError;
 pub use finding::Finding;

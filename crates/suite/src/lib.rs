@@ -7,7 +7,7 @@
 //!
 //! This crate never imports the reference server; it shares only `contactspec-model`.
 
-pub mod case;
+pub use contactspec_cases as case;
 pub mod client;
 pub mod discovery;
 pub mod expect;
@@ -22,5 +22,5 @@ pub mod runner;
 pub mod schema;
 pub mod select;
 mod steps;
-pub mod template;
+pub use contactspec_cases::template;
 pub mod trials;

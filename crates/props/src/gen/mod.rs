@@ -12,19 +12,9 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::Value;
 
-/// The generators a case file may name (for a runner that expands generated
-/// inputs): each yields a JSON value.
-pub const NAMED: &[&str] = &[
-    "valid-contact",
-    "collection-contact",
-    "patch-body",
-    "valid-flag",
-    "any-flag",
-    "birthday",
-    "date",
-    "string",
-    "long-string",
-];
+/// The generators a case file may name, as the case format defines them: each
+/// yields a JSON value (see [`named`]).
+pub use contactspec_cases::GENERATORS as NAMED;
 
 /// A named generator as a strategy of JSON values (see [`NAMED`]).
 pub fn named(name: &str) -> Option<BoxedStrategy<Value>> {

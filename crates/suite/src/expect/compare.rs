@@ -1,24 +1,11 @@
 //! Comparisons as SPEC.md §0 states them: instants, wall times, URLs and list headers.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+pub use contactspec_cases::time::{parse_instant, parse_wall};
 use std::collections::BTreeMap;
-
-/// Parses a DateTimeOffset (RFC 3339, any offset, any number of fractional digits).
-pub fn parse_instant(s: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(s).ok()
-}
 
 /// Whether a DateTimeOffset carries `Z` or an offset of zero (SPEC.md §0).
 pub fn is_utc_instant(s: &str) -> bool {
     parse_instant(s).is_some_and(|d| d.offset().local_minus_utc() == 0)
-}
-
-/// Parses a wall time without offset, with any number of fractional digits.
-pub fn parse_wall(s: &str) -> Option<NaiveDateTime> {
-    if s.ends_with('Z') || s.ends_with('z') {
-        return None;
-    }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()
 }
 
 /// Splits a URL's query into (lower-case option name → decoded values), decoding as

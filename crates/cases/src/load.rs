@@ -1,9 +1,9 @@
 //! Loads `cases/<area>/*.json` into a [`Catalogue`], with diagnostics that name the
 //! file, line and column and what was expected.
 
-use super::locate::locate_pointer;
-use super::types::{CaseDef, CaseFile, Step};
-use super::validate::Validator;
+use crate::locate::locate_pointer;
+use crate::types::{CaseDef, CaseFile, Step};
+use crate::validate::Validator;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

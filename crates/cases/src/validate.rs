@@ -2,8 +2,8 @@
 //! templates and captures. Each problem comes with the JSON pointer of the offending
 //! value so the loader can turn it into a line and column.
 
-use super::types::*;
 use crate::template;
+use crate::types::*;
 use contactspec_model::{ErrorCode, rule};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -102,12 +102,12 @@ impl Validator<'_> {
                     name.replace('~', "~0").replace('/', "~1")
                 );
                 match g.as_str() {
-                    Some(g) if contactspec_props::generators::named(g).is_some() => {}
+                    Some(g) if crate::GENERATORS.contains(&g) => {}
                     _ => self.bad(
                         gp,
                         format!(
                             "expected a generator name (one of {}), found {g}",
-                            contactspec_props::generators::NAMED.join(", ")
+                            crate::GENERATORS.join(", ")
                         ),
                     ),
                 }
@@ -352,7 +352,7 @@ impl Validator<'_> {
     ) {
         for (name, v) in h {
             let hp = format!("{p}/{}", name.replace('~', "~0").replace('/', "~1"));
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 self.bad(&hp, format!("expected a valid header name, found {name:?}"));
             }
             for (k, line) in v.lines().iter().enumerate() {
@@ -463,12 +463,12 @@ impl Validator<'_> {
             },
             "$instant" => match x.as_str() {
                 Some(s) if s.contains("{{") => self.templ(p, s, defined),
-                Some(s) if crate::expect::compare::parse_instant(s).is_some() => {}
+                Some(s) if crate::time::parse_instant(s).is_some() => {}
                 _ => self.bad(p, "expected a DateTimeOffset with `Z` or an offset"),
             },
             "$wall" => match x.as_str() {
                 Some(s) if s.contains("{{") => self.templ(p, s, defined),
-                Some(s) if crate::expect::compare::parse_wall(s).is_some() => {}
+                Some(s) if crate::time::parse_wall(s).is_some() => {}
                 _ => self.bad(p, "expected a wall time `YYYY-MM-DDThh:mm:ss[.f]`"),
             },
             "$ci" => match x.as_str() {
