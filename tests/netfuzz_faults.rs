@@ -102,3 +102,41 @@ fn finds_partial_write_on_rejected_create() {
         describe(&r)
     );
 }
+
+#[test]
+fn finds_count_ignoring_the_filter_and_saves_a_loadable_case() {
+    let dir =
+        std::env::temp_dir().join(format!("contactspec-netfuzz-count-{}", std::process::id()));
+    let r = fuzz(&[Fault::CountIgnoresFilter], 30, Some(1), Some(dir.clone()));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "Q-COUNT" && f.endpoint.contains("$count"));
+    assert!(
+        f.is_some(),
+        "no wrong $count found in {:?}:\n{}",
+        r.elapsed,
+        describe(&r)
+    );
+    let case_path = r.saved.first().expect("the finding was saved");
+    let text = std::fs::read_to_string(case_path).unwrap();
+    if let Err(e) = contactspec_suite::case::parse_case_file(case_path, &text, None) {
+        panic!("saved case does not load: {e:?}\n{text}");
+    }
+    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let last = case["cases"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap();
+    assert!(
+        last["request"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/$count"),
+        "{text}"
+    );
+    assert_eq!(last["expect"]["status"], 200, "{text}");
+    assert!(last["expect"]["body"]["text"].is_string(), "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -4,7 +4,9 @@
 use crate::error::FuzzError;
 use crate::finding::{self, Finding, Findings};
 use crate::oracle::{self, Reply, Violation};
-use crate::plan::{self, Auth, Context, Folders, Plan, Readback, Target, encode_id};
+use crate::plan::{
+    self, Anchors, Auth, Context, Exact, Folders, Plan, Post, Readback, Target, encode_id,
+};
 use crate::progress::Progress;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -96,6 +98,7 @@ struct Shared {
     saved: Mutex<Vec<PathBuf>>,
     save_errors: Mutex<Vec<String>>,
     all_contacts: Vec<String>,
+    folders: Folders,
     deleted: AtomicU64,
 }
 
@@ -107,6 +110,10 @@ pub fn run_blocking(cfg: Config) -> Result<Report, FuzzError> {
         .map_err(FuzzError::Runtime)?;
     rt.block_on(run(cfg))
 }
+
+/// How many anchor contacts the run creates (the ground truth of the `$count`
+/// oracles): more than one, so small `$top`s walk them over several pages.
+const ANCHORS: usize = 3;
 
 fn run_marker(seed: u64) -> String {
     let nonce = std::time::SystemTime::now()
@@ -148,7 +155,7 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
     for _ in 0..cfg.concurrency {
         let mut pool = Vec::new();
         for _ in 0..2 {
-            let id = setup.create(&run_marker).await?;
+            let id = setup.create("Fuzz", &run_marker).await?;
             all_contacts.push(id.clone());
             pool.push(Own {
                 id,
@@ -157,6 +164,16 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
             });
         }
         pools.push(pool);
+    }
+    let mut anchors = Anchors {
+        marker: format!("{run_marker}anchor"),
+        surname: run_marker.clone(),
+        ids: Vec::new(),
+    };
+    for _ in 0..ANCHORS {
+        let id = setup.create(&anchors.marker, &anchors.surname).await?;
+        all_contacts.push(id.clone());
+        anchors.ids.push(id);
     }
     let delta_link = setup.delta_link().await.ok();
     let shared = Arc::new(Shared {
@@ -169,6 +186,7 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
         saved: Mutex::new(Vec::new()),
         save_errors: Mutex::new(Vec::new()),
         all_contacts,
+        folders: folders.clone(),
         deleted: AtomicU64::new(0),
     });
     let start = Instant::now();
@@ -181,6 +199,7 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
             folders: folders.clone(),
             delta_link: delta_link.clone(),
             huge: cfg.huge,
+            anchors: anchors.clone(),
         };
         let w = Worker {
             shared: shared.clone(),
@@ -317,15 +336,7 @@ impl Shared {
         let plan = Plan {
             method,
             target: Target::Path { path, query },
-            headers: Vec::new(),
-            auth: Auth::Token,
-            body: None,
-            expect: plan::Expectation::any(),
-            post: plan::Post::None,
-            readback: Readback::None,
-            endpoint: String::new(),
-            defect: String::new(),
-            marker: String::new(),
+            ..Plan::get()
         };
         self.send(&plan).await
     }
@@ -356,7 +367,14 @@ impl Shared {
             && let Some(new) = findings.last()
             && let Some(dir) = &self.cfg.save
         {
-            match finding::save(new, dir, n + 1, &self.cfg.base, &self.all_contacts) {
+            match finding::save(
+                new,
+                dir,
+                n + 1,
+                &self.cfg.base,
+                &self.all_contacts,
+                &self.folders,
+            ) {
                 Ok(p) => self.saved.lock().unwrap_or_else(|p| p.into_inner()).push(p),
                 Err(e) => self
                     .save_errors
@@ -447,6 +465,9 @@ impl Worker {
                 for v in oracle::check(plan, &reply) {
                     sh.report(plan, reply.status, v, &reply.body, false);
                 }
+                if let (Post::Exact(e), 200) = (&plan.post, reply.status) {
+                    self.walk_exact(plan, e, &reply).await;
+                }
                 self.readback(plan, &reply).await;
                 reply.status
             }
@@ -483,6 +504,88 @@ impl Worker {
                 }
                 Readback::None => {}
             }
+        }
+    }
+
+    /// Follows the next links of a 200 first page of an [`Exact`] query (its own
+    /// checks are done): every later page 200 (Q-NEXTLINK) within the page size,
+    /// holding only matching entities, and the walk visits each matching entity
+    /// exactly once (Q-NEXTLINK-LIVE: the anchors exist unchanged for the whole walk,
+    /// while the other workers write to other contacts of the folder).
+    async fn walk_exact(&self, plan: &Plan, e: &Exact, first: &Reply) {
+        let sh = &self.shared;
+        let page = oracle::exact_page(e, first, true);
+        let Some(mut next) = page.next else {
+            return;
+        };
+        let mut seen = page.ids;
+        let mut pages = 1;
+        loop {
+            if pages > e.ids.len() + 2 {
+                let v = Violation {
+                    rule: "Q-NEXTLINK",
+                    detail: format!(
+                        "the walk of a filter matching {} entities still has a next link after {pages} pages",
+                        e.ids.len()
+                    ),
+                };
+                sh.report(plan, first.status, v, b"", true);
+                return;
+            }
+            let follow = Plan {
+                target: Target::Url(next.clone()),
+                headers: Vec::new(),
+                body: None,
+                ..Plan::get()
+            };
+            let r = match sh.send(&follow).await {
+                Ok(r) => r,
+                Err(err) => {
+                    let v = Violation {
+                        rule: "GEN-NO-5XX",
+                        detail: format!("a next link got no answer: {err:?}"),
+                    };
+                    sh.report(plan, first.status, v, b"", true);
+                    return;
+                }
+            };
+            pages += 1;
+            if r.status != 200 {
+                let v = Violation {
+                    rule: if r.status >= 500 {
+                        "GEN-NO-5XX"
+                    } else {
+                        "Q-NEXTLINK"
+                    },
+                    detail: format!(
+                        "page {pages} of the walk (a next link) answered {}",
+                        r.status
+                    ),
+                };
+                sh.report(plan, first.status, v, &r.body, true);
+                return;
+            }
+            let page = oracle::exact_page(e, &r, false);
+            for v in page.violations {
+                sh.report(plan, first.status, v, &r.body, true);
+            }
+            seen.extend(page.ids);
+            match page.next {
+                Some(n) => next = n,
+                None => break,
+            }
+        }
+        let missing = e.ids.iter().filter(|id| !seen.contains(id)).count();
+        let twice = seen.len() - seen.iter().collect::<std::collections::HashSet<_>>().len();
+        if missing > 0 || twice > 0 {
+            let v = Violation {
+                rule: "Q-NEXTLINK-LIVE",
+                detail: format!(
+                    "a walk of {pages} pages over a filter matching exactly {} unchanged entities missed {missing} and repeated {twice}",
+                    e.ids.len()
+                ),
+            };
+            sh.report(plan, first.status, v, b"", true);
         }
     }
 
@@ -796,9 +899,9 @@ impl Setup<'_> {
         Ok(folders)
     }
 
-    async fn create(&self, run_marker: &str) -> Result<String, FuzzError> {
+    async fn create(&self, given: &str, surname: &str) -> Result<String, FuzzError> {
         let step = "create the fuzzer's own contact";
-        let body = serde_json::json!({"GivenName": "Fuzz", "Surname": run_marker}).to_string();
+        let body = serde_json::json!({"GivenName": given, "Surname": surname}).to_string();
         let resp = self
             .client
             .post(format!("{}/me/contacts", self.cfg.base))

@@ -3,7 +3,7 @@
 
 use crate::error::FuzzError;
 use crate::oracle::CONTRACT_STATUSES;
-use crate::plan::{Auth, Plan, Readback, Target, encode_id};
+use crate::plan::{Auth, Exact, Folders, Plan, Post, Readback, Target, encode_id};
 use contactspec_model::ErrorCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -116,8 +116,32 @@ fn own_id(plan: &Plan, contacts: &[String]) -> Option<String> {
 }
 
 /// Builds the case file (a JSON value) that reproduces `f`.
-pub fn case_file(f: &Finding, base: &str, contacts: &[String], name: &str) -> Value {
+///
+/// Folder ids in paths become `{{folder.default}}`, and any other folder of `folders`
+/// `{{folder.other}}` (the case then requires one): what the fuzzer knew of a folder
+/// is only whether it was the default one.
+pub fn case_file(
+    f: &Finding,
+    base: &str,
+    contacts: &[String],
+    folders: &Folders,
+    name: &str,
+) -> Value {
     let plan = &f.plan;
+    let mut folder_names = Vec::new();
+    if !folders.default.is_empty() {
+        folder_names.push((
+            format!("contactfolders/{}", encode_id(&folders.default)),
+            "contactfolders/{{folder.default}}",
+        ));
+    }
+    for o in &folders.others {
+        folder_names.push((
+            format!("contactfolders/{}", encode_id(o)),
+            "contactfolders/{{folder.other}}",
+        ));
+    }
+    let uses_other = std::cell::Cell::new(false);
     let mut steps = Vec::new();
     let id = own_id(plan, contacts);
     if id.is_some() {
@@ -129,6 +153,10 @@ pub fn case_file(f: &Finding, base: &str, contacts: &[String], name: &str) -> Va
             "capture": {"id": "/Id"}
         }));
     }
+    let anchors = match &plan.post {
+        Post::Exact(e) | Post::ExactCount(e) => e.anchors.as_ref(),
+        _ => None,
+    };
     let templ = |s: &str| -> String {
         let mut s = s.to_string();
         if let Some(id) = &id {
@@ -137,8 +165,42 @@ pub fn case_file(f: &Finding, base: &str, contacts: &[String], name: &str) -> Va
         if !plan.marker.is_empty() {
             s = s.replace(&plan.marker, "{{marker}}");
         }
+        for (literal, name) in &folder_names {
+            if s.contains(literal.as_str()) {
+                s = s.replace(literal.as_str(), name);
+                uses_other.set(uses_other.get() || name.contains("other"));
+            }
+        }
+        if let Some(a) = anchors {
+            // The case's anchors carry the case marker too, so that no other case
+            // (or an earlier run of this one) shares them.
+            for m in [a.marker.clone(), a.marker.to_uppercase()] {
+                s = s.replace(&m, &format!("{m}{{{{marker}}}}"));
+            }
+        }
         s
     };
+    if let Post::Exact(e) | Post::ExactCount(e) = &plan.post {
+        // Something the filter does not match, so that a server ignoring the filter
+        // answers differently even in an otherwise empty mailbox.
+        steps.push(json!({
+            "name": "create-decoy",
+            "rule": "CT-CREATE",
+            "request": {"method": "POST", "path": "me/contacts", "json": {"GivenName": "decoy{{marker}}", "Surname": "{{marker}}"}},
+            "expect": {"status": 201}
+        }));
+        if let Some(a) = &e.anchors {
+            for i in 0..a.ids.len() {
+                steps.push(json!({
+                    "name": format!("create-anchor-{i}"),
+                    "rule": "CT-CREATE",
+                    "request": {"method": "POST", "path": "me/contacts", "json": {"GivenName": format!("{}{{{{marker}}}}", a.marker), "Surname": a.surname}},
+                    "expect": {"status": 201},
+                    "capture": {format!("a{i}"): "/Id"}
+                }));
+            }
+        }
+    }
     match &plan.readback {
         Readback::Contact { .. } => steps.push(json!({
             "name": "read-before", "request": {"path": "me/contacts/{{id}}"},
@@ -236,6 +298,9 @@ pub fn case_file(f: &Finding, base: &str, contacts: &[String], name: &str) -> Va
         "request": Value::Object(request),
         "expect": Value::Object(expect),
     }));
+    if let Post::Exact(e) | Post::ExactCount(e) = &plan.post {
+        exact_steps(e, plan, &templ, &mut steps);
+    }
     match (&plan.readback, f.rule) {
         (Readback::Created { collection }, "CT-ATOMIC") => steps.push(json!({
             "name": "nothing-stored", "rule": "CT-ATOMIC",
@@ -263,15 +328,68 @@ pub fn case_file(f: &Finding, base: &str, contacts: &[String], name: &str) -> Va
     if plan.body.as_ref().is_some_and(|b| b.len() > 100_000) {
         tags.push("large");
     }
+    let mut case = json!({
+        "name": name,
+        "rules": [f.rule],
+        "tags": tags,
+        "steps": steps,
+    });
+    if uses_other.get() {
+        case["requires"] = json!(["other_folder"]);
+    }
     json!({
         "$schema": "../../schemas/case.schema.json",
-        "cases": [{
-            "name": name,
-            "rules": [f.rule],
-            "tags": tags,
-            "steps": steps,
-        }]
+        "cases": [case]
     })
+}
+
+/// The expectations of an [`Exact`] query, in the case format: adds them to the
+/// fuzz request (the last step) and, for a list whose matches span several pages, a
+/// walk that must visit each exactly once.
+fn exact_steps(e: &Exact, plan: &Plan, templ: &dyn Fn(&str) -> String, steps: &mut Vec<Value>) {
+    let n = e.ids.len();
+    // In the case, the matching entities are the anchors it creates (captured a0…).
+    let ids: Vec<String> = match &e.anchors {
+        Some(_) if n > 0 => (0..n).map(|i| format!("{{{{a{i}}}}}")).collect(),
+        _ => Vec::new(),
+    };
+    let Some(last) = steps.last_mut() else {
+        return;
+    };
+    let mut expect = serde_json::Map::new();
+    expect.insert("status".into(), json!(200));
+    let Some((size, _)) = e.page else {
+        expect.insert("body".into(), json!({"text": n.to_string()}));
+        last["expect"] = Value::Object(expect);
+        return;
+    };
+    let mut asserts = vec![json!({"path": "/value", "count_at_most": size})];
+    if size >= n.max(1) {
+        asserts.push(json!({"path": "/value", "ids_unordered": ids}));
+    }
+    if e.count {
+        expect.insert("json".into(), json!({"@odata.count": n}));
+    }
+    expect.insert("assert".into(), Value::Array(asserts));
+    last["expect"] = Value::Object(expect);
+    if size > 0 && size < n {
+        let (p, q) = match &plan.target {
+            Target::Path { path, query } => (templ(path), templ(query)),
+            Target::Url(_) => return,
+        };
+        let mut walk = serde_json::Map::new();
+        walk.insert("path".into(), json!(p));
+        walk.insert("query".into(), json!(q));
+        if let Some((_, v)) = plan.headers.iter().find(|(n, _)| n == "Prefer") {
+            walk.insert(
+                "headers".into(),
+                json!({"Prefer": String::from_utf8_lossy(v)}),
+            );
+        }
+        walk.insert("page_size".into(), json!(size));
+        walk.insert("expect_ids".into(), json!(ids));
+        steps.push(json!({"name": "walk-the-matches", "rule": "Q-NEXTLINK-LIVE", "walk": walk}));
+    }
 }
 
 fn sh_quote(s: &str) -> String {
@@ -304,6 +422,21 @@ pub fn curl_script(
              -H 'Content-Type: application/json' --data-binary '{\"GivenName\":\"Fuzz\",\"Surname\":\"fuzzrepro\"}' \
              | sed -n 's/.*\"Id\" *: *\"\\([^\"]*\\)\".*/\\1/p')\n",
         );
+    }
+    if let Post::Exact(e) | Post::ExactCount(e) = &plan.post
+        && let Some(a) = &e.anchors
+    {
+        let body = json!({"GivenName": a.marker, "Surname": a.surname}).to_string();
+        s.push_str(&format!(
+            "# The filter matches exactly {} contact(s) of this collection: these.\n",
+            e.ids.len()
+        ));
+        for _ in &a.ids {
+            s.push_str(&format!(
+                "curl -sS -o /dev/null -X POST \"$BASE/me/contacts\" -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' --data-binary {}\n",
+                sh_quote(&body)
+            ));
+        }
     }
     let url = match &plan.target {
         Target::Path { path, query } => {
@@ -359,6 +492,7 @@ pub fn save(
     index: usize,
     base: &str,
     contacts: &[String],
+    folders: &Folders,
 ) -> Result<PathBuf, FuzzError> {
     let slug: String = format!("{}-{}-{}", f.rule, f.status, f.endpoint)
         .chars()
@@ -390,7 +524,7 @@ pub fn save(
     if let (Some(b), Some(name)) = (&f.plan.body, &body_file) {
         write(dir.join(name), b)?;
     }
-    let case = case_file(f, base, contacts, &format!("fuzz-{slug}"));
+    let case = case_file(f, base, contacts, folders, &format!("fuzz-{slug}"));
     let text = serde_json::to_string_pretty(&case).unwrap_or_default();
     write(
         dir.join(format!("{stem}.sh")),
@@ -438,7 +572,13 @@ mod tests {
     #[test]
     fn case_file_templates_ids_and_markers() {
         let f = finding("GEN-NO-5XX", Readback::Contact { id: "AB+c=".into() });
-        let case = case_file(&f, "http://h/api", &["AB+c=".into()], "x");
+        let case = case_file(
+            &f,
+            "http://h/api",
+            &["AB+c=".into()],
+            &Folders::default(),
+            "x",
+        );
         let steps = case["cases"][0]["steps"].as_array().unwrap();
         assert_eq!(steps[0]["request"]["method"], "POST");
         let req = &steps.last().unwrap()["request"];

@@ -77,6 +77,43 @@ pub enum Post {
     SyncPrefer,
     /// A 200 `$count` answer is `text/plain` holding a number (Q-COUNT).
     Count,
+    /// A 200 `/$count` answer is exactly the number of [`Exact::ids`] (Q-COUNT): the
+    /// filter names a marker that only entities the run controls carry.
+    ExactCount(Exact),
+    /// A 200 page of a query whose filter matches exactly [`Exact::ids`]: only those
+    /// entities (Q-FILTER), at most the page size, `@odata.count` (when sent) equal to
+    /// their number, and every one of them over the walk of the next links.
+    Exact(Exact),
+}
+
+/// Contacts created at setup with a marker of their own, in the default folder, that
+/// no fuzz request ever modifies or deletes (until cleanup): the ground truth of the
+/// `$count` and filter oracles, whatever else the mailbox holds and whatever the
+/// other workers create, change and delete meanwhile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Anchors {
+    /// Their `GivenName`: unique to the run, never written by a fuzz request.
+    pub marker: String,
+    /// Their `Surname` (the run marker, so cleanup finds them like every other
+    /// contact of the run).
+    pub surname: String,
+    /// Their ids.
+    pub ids: Vec<String>,
+}
+
+/// What the fuzzer knows for sure about the answer to a query whose `$filter` names
+/// a marker: the entities it matches are exactly `ids` (the anchors, or none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exact {
+    /// Ids of every entity of the collection that the filter matches.
+    pub ids: Vec<String>,
+    /// The anchors, when the filter names their marker (to rebuild them in a saved case).
+    pub anchors: Option<Anchors>,
+    /// The page-size bound of a list and the rule that sets it (Q-TOP, Q-MAXPAGESIZE,
+    /// Q-PAGE-DEFAULT); `None` for `/$count`.
+    pub page: Option<(usize, &'static str)>,
+    /// Whether `$count=true` was sent.
+    pub count: bool,
 }
 
 /// What the fuzzer reads back after the request, to check that a rejected write
@@ -134,6 +171,24 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plain authorised `GET me/contacts` with no expectation, no read-back and no
+    /// marker (for the engine's own requests).
+    pub fn get() -> Plan {
+        Plan {
+            method: "GET",
+            target: path("me/contacts", ""),
+            headers: Vec::new(),
+            auth: Auth::Token,
+            body: None,
+            expect: Expectation::any(),
+            post: Post::None,
+            readback: Readback::None,
+            endpoint: String::new(),
+            defect: String::new(),
+            marker: String::new(),
+        }
+    }
+
     /// Whether the body is large (64 KiB or more): a server may answer before reading
     /// all of it (a 413, or a 415 decided from the headers, GEN-BODY-EARLY) and close
     /// the connection, so a failed write of such a body is no finding by itself.
@@ -164,6 +219,8 @@ pub struct Context {
     pub delta_link: Option<String>,
     /// Whether 4 MB bodies may be generated (rarely).
     pub huge: bool,
+    /// The run's anchor contacts (none: only filters that match nothing are sent).
+    pub anchors: Anchors,
 }
 
 /// Characters of an id left unencoded in paths (RFC 3986 unreserved and `=`).
@@ -185,6 +242,7 @@ enum Family {
     Patch,
     List,
     Count,
+    Exact,
     Folders,
     Photo,
     Sync,
@@ -199,6 +257,7 @@ const FAMILIES: &[(u32, Family)] = &[
     (16, Family::Patch),
     (12, Family::List),
     (4, Family::Count),
+    (6, Family::Exact),
     (6, Family::Folders),
     (10, Family::Photo),
     (10, Family::Sync),
@@ -242,6 +301,7 @@ pub fn generate(u: &mut Unstructured<'_>, ctx: &Context, marker: String) -> Resu
         Family::Photo if !ctx.contacts.is_empty() => photo(u, ctx, &mut plan)?,
         Family::Patch | Family::Photo | Family::List => list(u, ctx, &mut plan, false)?,
         Family::Count => list(u, ctx, &mut plan, true)?,
+        Family::Exact => exact(u, ctx, &mut plan)?,
         Family::Folders => folders(u, ctx, &mut plan)?,
         Family::Sync => sync(u, ctx, &mut plan)?,
         Family::Entity => entity(u, ctx, &mut plan)?,
@@ -474,6 +534,116 @@ fn list(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan, count: bool) -
         plan.target = path(p, q.raw);
         plan.endpoint = format!("GET {endpoint}");
     }
+    Ok(())
+}
+
+/// A query whose `$filter` matches exactly the anchors (in the default folder) or
+/// nothing at all (another folder, or a fresh marker no contact carries: the plan's
+/// own marker, which only a create of this very plan would write), with `$count`,
+/// `$select`, `$orderby`, `$top` and page-size preferences around it; or the same
+/// filter on `/$count`. Race-free: no other request writes these markers.
+fn exact(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()> {
+    let anchored = !ctx.anchors.ids.is_empty() && !one_in(u, 3)?;
+    let (p, endpoint, default_folder) = match u.int_in_range(0..=3u8)? {
+        2 if !ctx.folders.default.is_empty() => (
+            format!(
+                "me/contactfolders/{}/contacts",
+                encode_id(&ctx.folders.default)
+            ),
+            "me/contactfolders/{id}/contacts",
+            true,
+        ),
+        3 if !ctx.folders.others.is_empty() => (
+            format!(
+                "me/contactfolders/{}/contacts",
+                encode_id(u.choose(&ctx.folders.others)?)
+            ),
+            "me/contactfolders/{id}/contacts",
+            false,
+        ),
+        _ => ("me/contacts".to_string(), "me/contacts", true),
+    };
+    let marker = if anchored {
+        ctx.anchors.marker.clone()
+    } else {
+        plan.marker.clone()
+    };
+    let surname = if anchored {
+        ctx.anchors.surname.as_str()
+    } else {
+        ctx.run_marker.as_str()
+    };
+    let fresh = format!("{}x", plan.marker);
+    let filter = match u.int_in_range(0..=3u8)? {
+        0 => format!("GivenName eq {}", query::quote(&marker)),
+        // Q-FILTER: strings compare case-insensitively.
+        1 => format!("GivenName eq {}", query::quote(&marker.to_uppercase())),
+        2 => format!(
+            "GivenName eq {} and Surname eq {}",
+            query::quote(&marker),
+            query::quote(surname)
+        ),
+        _ => format!(
+            "(GivenName eq {} or GivenName eq {})",
+            query::quote(&fresh),
+            query::quote(&marker)
+        ),
+    };
+    let ids = if anchored && default_folder {
+        ctx.anchors.ids.clone()
+    } else {
+        Vec::new()
+    };
+    let n = ids.len();
+    let mut exact = Exact {
+        ids,
+        anchors: anchored.then(|| ctx.anchors.clone()),
+        page: None,
+        count: false,
+    };
+    plan.expect = Expectation::new("Q-FILTER", &[200]);
+    plan.defect = format!("a filter that matches exactly {n} entities");
+    let mut q = format!("$filter={}", query::enc(u, &filter)?);
+    if u.arbitrary()? {
+        // Q-COUNT: $top and $skip do not apply to /$count.
+        if one_in(u, 4)? {
+            let opt = *u.choose(&["$top", "$skip"])?;
+            q.push_str(&format!("&{opt}={}", u.int_in_range(0..=3u8)?));
+        }
+        plan.target = path(format!("{p}/$count"), q);
+        plan.endpoint = format!("GET {endpoint}/$count (exact)");
+        plan.expect.rule = "Q-COUNT";
+        plan.post = Post::ExactCount(exact);
+        return Ok(());
+    }
+    exact.count = !one_in(u, 4)?;
+    if exact.count {
+        q.push_str("&$count=true");
+    }
+    if u.arbitrary()? {
+        let s = query::select_list(u, Entity::Contact)?;
+        q.push_str(&format!("&$select={}", query::enc(u, &s)?));
+    }
+    if one_in(u, 3)? {
+        let o = query::orderby(u, Entity::Contact)?;
+        q.push_str(&format!("&$orderby={}", query::enc(u, &o)?));
+    }
+    exact.page = Some(if u.arbitrary()? {
+        // Small pages walk the anchors over several next links.
+        let t = u.int_in_range(0..=n + 1)?;
+        q.push_str(&format!("&$top={t}"));
+        (t, "Q-TOP")
+    } else if let Some(m) = maxpagesize(u, plan)? {
+        (m, "Q-MAXPAGESIZE")
+    } else {
+        (
+            contactspec_model::properties::DEFAULT_PAGE_SIZE,
+            "Q-PAGE-DEFAULT",
+        )
+    });
+    plan.target = path(p, q);
+    plan.endpoint = format!("GET {endpoint} (exact)");
+    plan.post = Post::Exact(exact);
     Ok(())
 }
 
@@ -933,13 +1103,42 @@ mod tests {
             },
             delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
             huge: false,
+            anchors: Anchors {
+                marker: "runanchor".into(),
+                surname: "run".into(),
+                ids: vec!["a1".into(), "a2".into(), "a3".into()],
+            },
         };
         let mut endpoints = std::collections::BTreeSet::new();
+        let (mut anchored, mut nothing, mut counts) = (0, 0, 0);
         for i in 0..3000u32 {
             let data: Vec<u8> = (0..1024u32)
                 .map(|j| ((j ^ i).wrapping_mul(2654435761) >> 13) as u8)
                 .collect();
             let plan = generate(&mut Unstructured::new(&data), &ctx, format!("m{i}")).unwrap();
+            if let Post::Exact(e) | Post::ExactCount(e) = &plan.post {
+                let Target::Path { query, .. } = &plan.target else {
+                    panic!("exact plans have a path")
+                };
+                // The filter names the anchors' marker exactly when it expects them
+                // (or names them on a folder without anchors), else the fresh marker.
+                let q = query.to_ascii_lowercase();
+                assert!(
+                    q.contains("runanchor") || q.contains(&format!("m{i}")),
+                    "{q}"
+                );
+                if e.ids.is_empty() {
+                    nothing += 1;
+                } else {
+                    assert!(q.contains("runanchor"), "{q}");
+                    assert_eq!(e.ids, ctx.anchors.ids);
+                    anchored += 1;
+                }
+                if matches!(plan.post, Post::ExactCount(_)) {
+                    counts += 1;
+                    assert!(plan.endpoint.ends_with("/$count (exact)"));
+                }
+            }
             endpoints.insert(
                 plan.endpoint.split(' ').next().unwrap().to_string()
                     + " "
@@ -956,6 +1155,10 @@ mod tests {
         ] {
             assert!(endpoints.contains(e), "{e} missing from {endpoints:?}");
         }
+        assert!(
+            anchored > 20 && nothing > 20 && counts > 20,
+            "{anchored} {nothing} {counts}"
+        );
     }
 }
 
@@ -977,6 +1180,11 @@ mod speed {
             },
             delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
             huge: false,
+            anchors: Anchors {
+                marker: "runanchor".into(),
+                surname: "run".into(),
+                ids: vec!["a1".into(), "a2".into(), "a3".into()],
+            },
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut buf = vec![0u8; 2048];

@@ -55,7 +55,7 @@ const VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'*');
 
 /// Encodes a value; spaces as `%20` or `+` (both mean a space, GEN-QUERY-DECODE).
-fn enc(u: &mut Unstructured<'_>, v: &str) -> Result<String> {
+pub(crate) fn enc(u: &mut Unstructured<'_>, v: &str) -> Result<String> {
     let e = utf8_percent_encode(v, VALUE).to_string();
     Ok(if u.arbitrary()? {
         e.replace("%20", "+")
@@ -79,7 +79,8 @@ fn sortable(entity: Entity) -> Vec<&'static Property> {
         .collect()
 }
 
-fn quote(s: &str) -> String {
+/// An OData string literal (quotes doubled).
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
@@ -133,7 +134,8 @@ fn filter(u: &mut Unstructured<'_>, entity: Entity, depth: u8) -> Result<String>
     })
 }
 
-fn select_list(u: &mut Unstructured<'_>, entity: Entity) -> Result<String> {
+/// A valid `$select` list (`*` sometimes).
+pub(crate) fn select_list(u: &mut Unstructured<'_>, entity: Entity) -> Result<String> {
     if one_in(u, 10)? {
         return Ok("*".into());
     }
@@ -146,7 +148,8 @@ fn select_list(u: &mut Unstructured<'_>, entity: Entity) -> Result<String> {
     Ok(names.join(sep))
 }
 
-fn orderby(u: &mut Unstructured<'_>, entity: Entity) -> Result<String> {
+/// A valid `$orderby` of one or two keys.
+pub(crate) fn orderby(u: &mut Unstructured<'_>, entity: Entity) -> Result<String> {
     let n = u.int_in_range(1..=2u8)?;
     let mut keys = Vec::new();
     for _ in 0..n {
