@@ -17,6 +17,14 @@ impl Clock {
         Clock::default()
     }
 
+    /// A clock that starts where this one is: its results are later than every
+    /// result this one has given so far.
+    pub fn fork(&self) -> Clock {
+        Clock {
+            last: Mutex::new(*self.last.lock().unwrap_or_else(|e| e.into_inner())),
+        }
+    }
+
     /// The current time, truncated to microseconds, later than every earlier result.
     pub fn now(&self) -> DateTime<Utc> {
         let wall = Utc::now();

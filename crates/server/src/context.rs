@@ -32,6 +32,19 @@ impl AppState {
         }
     }
 
+    /// An independent copy of this state (the in-process fuzz target runs every input
+    /// on a fork of one prepared server): the same data, faults and sync key, so sync
+    /// tokens the original issued stay valid on the fork; writes to either side never
+    /// reach the other.
+    pub fn fork(&self) -> AppState {
+        AppState {
+            store: self.store.fork(),
+            faults: self.faults,
+            sync_key: self.sync_key,
+            clock: self.clock.fork(),
+        }
+    }
+
     /// Whether `fault` is injected.
     pub fn fault(&self, fault: Fault) -> bool {
         self.faults.contains(fault)

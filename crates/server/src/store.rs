@@ -118,7 +118,7 @@ pub fn unset_value(kind: PropKind) -> Value {
 }
 
 /// One user's data.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct MailboxData {
     /// Id of the mailbox root (the `ParentFolderId` of top-level folders).
     pub root_id: String,
@@ -280,6 +280,14 @@ impl Mailbox {
         }
     }
 
+    /// An independent copy: the same user and data, its own lock.
+    fn fork(&self) -> Mailbox {
+        Mailbox {
+            user: self.user.clone(),
+            data: RwLock::new(self.read().clone()),
+        }
+    }
+
     /// Reads the mailbox (shared lock; never held across an await).
     pub fn read(&self) -> RwLockReadGuard<'_, MailboxData> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
@@ -320,6 +328,15 @@ impl Store {
         Store {
             mailboxes,
             by_token,
+        }
+    }
+
+    /// An independent copy of every mailbox as it is now: writes to the copy never
+    /// reach this store, nor the other way round.
+    pub fn fork(&self) -> Store {
+        Store {
+            mailboxes: self.mailboxes.iter().map(|m| Arc::new(m.fork())).collect(),
+            by_token: self.by_token.clone(),
         }
     }
 
@@ -377,5 +394,61 @@ mod tests {
         assert!(mb.contact(&c.id).is_some());
         assert!(mb.delete_contact(&c.id).is_some());
         assert!(mb.contact(&c.id).is_none());
+    }
+
+    #[test]
+    fn a_fork_is_independent_of_its_original() {
+        let store = Store::new(&["a".into()]);
+        let folder = store
+            .mailbox("a")
+            .unwrap()
+            .read()
+            .default_folder()
+            .id
+            .clone();
+        let kept = store
+            .mailbox("a")
+            .unwrap()
+            .write()
+            .create_contact(
+                &folder,
+                [("GivenName".into(), json!("Kept"))],
+                "2020-01-01T00:00:00Z",
+            )
+            .id
+            .clone();
+        let fork = store.fork();
+        assert_eq!(
+            fork.mailbox("a").unwrap().user,
+            store.mailbox("a").unwrap().user
+        );
+        assert!(fork.mailbox("a").unwrap().read().contact(&kept).is_some());
+        let only_in_fork = fork
+            .mailbox("a")
+            .unwrap()
+            .write()
+            .create_contact(
+                &folder,
+                [("GivenName".into(), json!("New"))],
+                "2020-01-01T00:00:01Z",
+            )
+            .id
+            .clone();
+        assert!(
+            fork.mailbox("a")
+                .unwrap()
+                .write()
+                .delete_contact(&kept)
+                .is_some()
+        );
+        let original = store.mailbox("a").unwrap().read();
+        assert!(
+            original.contact(&kept).is_some(),
+            "a delete on the fork reached the original"
+        );
+        assert!(
+            original.contact(&only_in_fork).is_none(),
+            "a create on the fork reached the original"
+        );
     }
 }
