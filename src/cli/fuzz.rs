@@ -73,19 +73,36 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Prints the summary of a run.
+/// Prints the summary of a run (a closed stdout, as under `| head`, is not an error).
 pub fn print_report(r: &Report) {
-    println!(
-        "contactspec fuzz: {} fuzz requests ({} in all, read-backs included) in {:.1}s: {:.0} requests/s; {} finding(s)",
+    let mut out = std::io::stdout().lock();
+    let _ = write_report(&mut out, r);
+    for p in &r.cleanup_problems {
+        eprintln!("  warning: {p}");
+    }
+}
+
+/// Writes the summary: fuzz requests and read-backs with their rates, each finding
+/// with its rule's level, the saved files and the cleanup.
+pub fn write_report(out: &mut impl std::io::Write, r: &Report) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "contactspec fuzz: {} fuzz requests in {:.1}s: {:.0} fuzz requests/s, plus {} read-backs ({:.0}/s); {} requests in all with setup and cleanup; {} finding(s)",
         r.requests,
-        r.total_requests,
         r.elapsed.as_secs_f64(),
         r.rate(),
+        r.readbacks,
+        r.readback_rate(),
+        r.total_requests,
         r.findings.len()
-    );
+    )?;
     for f in &r.findings {
-        println!(
-            "  {} {} -> {} ({} hit(s)): {}",
+        let level = contactspec_model::rules::rule(f.rule)
+            .map(|rule| rule.level.as_str())
+            .unwrap_or("?");
+        writeln!(
+            out,
+            "  {} ({level}) {} -> {} ({} hit(s)): {}",
             f.rule,
             f.endpoint,
             if f.status == 0 {
@@ -95,17 +112,15 @@ pub fn print_report(r: &Report) {
             },
             f.hits,
             f.detail
-        );
+        )?;
     }
     for p in &r.saved {
-        println!("  saved {}", p.display());
+        writeln!(out, "  saved {}", p.display())?;
     }
     if r.deleted > 0 {
-        println!("  deleted {} contact(s) the run created", r.deleted);
+        writeln!(out, "  deleted {} contact(s) the run created", r.deleted)?;
     }
-    for p in &r.cleanup_problems {
-        eprintln!("  warning: {p}");
-    }
+    Ok(())
 }
 
 /// Runs the sub-command: exit 0 without findings, 1 with findings, 2 on bad flags or

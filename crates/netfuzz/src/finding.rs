@@ -46,6 +46,18 @@ pub struct Findings {
 }
 
 impl Findings {
+    /// Counts another hit of a known finding of `key`; false if there is none (then
+    /// the caller builds the finding and [`Findings::add`]s it).
+    pub fn hit(&mut self, key: &(String, u16, &'static str)) -> bool {
+        match self.index.get(key) {
+            Some(&i) => {
+                self.list[i].hits += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Records a finding; returns it if it is new (not a duplicate).
     pub fn add(&mut self, f: Finding) -> Option<&Finding> {
         let key = f.key();
@@ -601,8 +613,12 @@ mod tests {
         assert!(fs.add(finding("GEN-NO-5XX", Readback::None)).is_some());
         assert!(fs.add(finding("GEN-NO-5XX", Readback::None)).is_none());
         assert!(fs.add(finding("ERR-SHAPE", Readback::None)).is_some());
+        let key = finding("ERR-SHAPE", Readback::None).key();
+        assert!(fs.hit(&key));
+        assert!(!fs.hit(&("other".into(), 500, "ERR-SHAPE")));
         let v = fs.into_vec();
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].hits, 2);
+        assert_eq!(v[1].hits, 2);
     }
 }

@@ -1,5 +1,5 @@
-//! The progress line: an indicatif spinner with requests/second and findings on a
-//! terminal; plain periodic lines on anything else.
+//! The progress line: an indicatif spinner with fuzz and read-back requests/second
+//! (separately) and findings on a terminal; plain periodic lines on anything else.
 
 use crate::engine::Counters;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -38,15 +38,20 @@ impl Progress {
             } else {
                 Duration::from_secs(5)
             };
-            let (mut last_n, mut last_t) = (0u64, Instant::now());
+            let (mut last_fuzz, mut last_total, mut last_t) = (0u64, 0u64, Instant::now());
             while !flag.load(Ordering::Relaxed) {
                 tokio::time::sleep(tick).await;
-                let n = counters.total();
+                let (fuzz, total) = (counters.fuzz(), counters.total());
                 let now = Instant::now();
-                let rate = (n - last_n) as f64 / now.duration_since(last_t).as_secs_f64().max(1e-9);
-                (last_n, last_t) = (n, now);
+                let secs = now.duration_since(last_t).as_secs_f64().max(1e-9);
+                let fuzz_rate = fuzz.saturating_sub(last_fuzz) as f64 / secs;
+                let back_rate = (total.saturating_sub(fuzz))
+                    .saturating_sub(last_total.saturating_sub(last_fuzz))
+                    as f64
+                    / secs;
+                (last_fuzz, last_total, last_t) = (fuzz, total, now);
                 let msg = format!(
-                    "{n} requests, {rate:.0} req/s, {} findings",
+                    "{fuzz} fuzz requests, {fuzz_rate:.0} fuzz req/s + {back_rate:.0} read-back req/s, {} findings",
                     counters.findings()
                 );
                 match &bar {
