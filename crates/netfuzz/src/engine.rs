@@ -100,6 +100,8 @@ impl Report {
 struct Shared {
     cfg: Config,
     client: reqwest::Client,
+    /// `Bearer <token>`, built once.
+    bearer: reqwest::header::HeaderValue,
     /// Fuzz plans drawn (for `max_requests`).
     requests: AtomicU64,
     /// Fuzz requests sent.
@@ -178,6 +180,7 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
             pool.push(Own {
                 id,
                 contact: None,
+                stale: false,
                 photo: None,
             });
         }
@@ -194,9 +197,17 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
         anchors.ids.push(id);
     }
     let delta_link = setup.delta_link().await.ok();
+    let bearer =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", cfg.token)).map_err(|e| {
+            FuzzError::BadTarget {
+                url: cfg.base.clone(),
+                reason: format!("the token cannot be sent in a header: {e}"),
+            }
+        })?;
     let shared = Arc::new(Shared {
         cfg: cfg.clone(),
         client,
+        bearer,
         requests: AtomicU64::new(0),
         fuzz_sent: AtomicU64::new(0),
         total: AtomicU64::new(0),
@@ -319,7 +330,7 @@ impl Shared {
             reqwest::Method::from_bytes(plan.method.as_bytes()).unwrap_or(reqwest::Method::GET);
         let mut req = self.client.request(method, self.url(&plan.target));
         match &plan.auth {
-            Auth::Token => req = req.header("Authorization", format!("Bearer {}", self.cfg.token)),
+            Auth::Token => req = req.header("Authorization", self.bearer.clone()),
             Auth::Missing => {}
             Auth::Header(h) => req = req.header("Authorization", h.as_str()),
         }
@@ -337,6 +348,7 @@ impl Shared {
         let headers = resp
             .headers()
             .iter()
+            .filter(|(n, _)| oracle::READ_HEADERS.contains(&n.as_str()))
             .map(|(n, v)| {
                 (
                     n.as_str().to_string(),
@@ -451,6 +463,9 @@ struct Own {
     /// The body of the last 200 GET of the contact (compared as bytes first, as JSON
     /// only when the bytes differ).
     contact: Option<Vec<u8>>,
+    /// Whether `contact` may be out of date (a photo write may change the contact's
+    /// version, PH-VERSION): re-read before the next write that compares it.
+    stale: bool,
     photo: Option<(u16, Vec<u8>)>,
 }
 
@@ -541,6 +556,12 @@ impl Worker {
     /// and the start of the body of a rejected create, whose sweep is batched.
     async fn one_checked(&mut self, plan: &mut Plan) -> Option<(u16, Vec<u8>)> {
         let sh = self.shared.clone();
+        if let Readback::Contact { id } = &plan.readback
+            && let Some(i) = self.pool.iter().position(|o| &o.id == id && o.stale)
+        {
+            // The state this write is compared with, read just before it.
+            self.refresh(i, false).await;
+        }
         let large = plan.large_body();
         let body = plan.body.take().map(bytes::Bytes::from);
         sh.fuzz_sent.fetch_add(1, Ordering::Relaxed);
@@ -771,6 +792,24 @@ impl Worker {
         }
     }
 
+    /// Re-reads the photo of own contact `i` after a photo write, and marks the
+    /// contact itself for a re-read before its next compared write.
+    async fn refresh_photo(&mut self, i: usize) {
+        let sh = self.shared.clone();
+        let enc = encode_id(&self.pool[i].id);
+        self.pool[i].stale = true;
+        if let Ok(r) = sh
+            .simple(
+                "GET",
+                format!("me/contacts/{enc}/photo/$value"),
+                String::new(),
+            )
+            .await
+        {
+            self.pool[i].photo = Some((r.status, r.body));
+        }
+    }
+
     /// Re-reads own contact `i` (and its photo when `photo`).
     async fn refresh(&mut self, i: usize, photo: bool) {
         let sh = self.shared.clone();
@@ -780,6 +819,7 @@ impl Worker {
             .await
         {
             self.pool[i].contact = (r.status == 200).then_some(r.body);
+            self.pool[i].stale = false;
         }
         if photo
             && let Ok(r) = sh
@@ -900,7 +940,7 @@ impl Worker {
                 };
                 if rejected {
                     let before = self.pool[i].photo.clone();
-                    self.refresh(i, true).await;
+                    self.refresh_photo(i).await;
                     if before.is_some() && self.pool[i].photo != before {
                         let v = Violation {
                             rule: "PH-BAD",
@@ -936,7 +976,7 @@ impl Worker {
                             }
                         }
                     }
-                    self.refresh(i, true).await;
+                    self.refresh_photo(i).await;
                 }
             }
         }

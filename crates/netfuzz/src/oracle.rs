@@ -3,12 +3,16 @@
 use crate::plan::{Exact, Plan, Post};
 use serde_json::Value;
 
+/// The response headers the oracles read (lower-case); the engine keeps only these.
+pub const READ_HEADERS: &[&str] = &["content-type", "www-authenticate", "preference-applied"];
+
 /// A response as the oracle sees it.
 #[derive(Debug, Clone)]
 pub struct Reply {
     /// Status code.
     pub status: u16,
-    /// Header lines, names lower-cased, in order.
+    /// Header lines, names lower-cased, in order (the engine keeps those of
+    /// [`READ_HEADERS`]).
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
@@ -292,18 +296,6 @@ pub fn exact_page(e: &Exact, reply: &Reply, first: bool) -> ExactPage {
             ),
         ));
     }
-    if e.count
-        && let Some(c) = body.and_then(|b| b.get("@odata.count"))
-        && c.as_u64() != Some(e.ids.len() as u64)
-    {
-        out.push(v(
-            "Q-UNKNOWN-OPTION",
-            format!(
-                "@odata.count is {c}, but the filter matches exactly {} entities",
-                e.ids.len()
-            ),
-        ));
-    }
     if first && page.next.is_none() && e.page.is_none_or(|(size, _)| size > 0) {
         let missing = e.ids.iter().filter(|id| !page.ids.contains(id)).count();
         if missing > 0 {
@@ -321,6 +313,19 @@ pub fn exact_page(e: &Exact, reply: &Reply, first: bool) -> ExactPage {
                 ),
             ));
         }
+    }
+    // Last: the SHOULD-level clause after the MUST ones.
+    if e.count
+        && let Some(c) = body.and_then(|b| b.get("@odata.count"))
+        && c.as_u64() != Some(e.ids.len() as u64)
+    {
+        out.push(v(
+            "Q-UNKNOWN-OPTION",
+            format!(
+                "@odata.count is {c}, but the filter matches exactly {} entities",
+                e.ids.len()
+            ),
+        ));
     }
     page
 }
