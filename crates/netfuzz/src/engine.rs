@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "probe_run.rs"]
+mod probe_run;
+
 /// How to run the fuzzer.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -196,6 +199,8 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
         all_contacts.push(id.clone());
         anchors.ids.push(id);
     }
+    let (folders, well_known) =
+        probe_run::well_known(&setup, folders, all_contacts.first()).await;
     let delta_link = setup.delta_link().await.ok();
     let bearer =
         reqwest::header::HeaderValue::from_str(&format!("Bearer {}", cfg.token)).map_err(|e| {
@@ -219,6 +224,9 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
         folders: folders.clone(),
         deleted: AtomicU64::new(0),
     });
+    if let Some(v) = well_known {
+        probe_run::report_well_known(&shared, v);
+    }
     let start = Instant::now();
     let progress = Progress::start(cfg.progress, shared.clone_counters());
     let mut tasks = Vec::new();
@@ -510,6 +518,11 @@ impl Worker {
             }
             rng.fill_bytes(&mut buf);
             self.seq += 1;
+            if buf[0] % probe_run::PROBE_ONE_IN == 0 {
+                self.probe(&mut arbitrary::Unstructured::new(&buf[1..]))
+                    .await;
+                continue;
+            }
             let marker = format!("{}w{}s{}", self.ctx.run_marker, self.index, self.seq);
             let Ok(plan) =
                 plan::generate(&mut arbitrary::Unstructured::new(&buf), &self.ctx, marker)

@@ -26,6 +26,7 @@ pub mod json;
 pub mod oracle;
 pub mod photo;
 pub mod plan;
+pub mod probes;
 #[cfg(feature = "engine")]
 pub mod progress;
 pub mod query;

@@ -210,6 +210,7 @@ fn post_checks(plan: &Plan, reply: &Reply, out: &mut Vec<Violation>) {
             }
         }
         Post::Exact(e) => out.extend(exact_page(e, reply, true).violations),
+        Post::Probe(c) => crate::probes::check(c, reply, out),
     }
 }
 
