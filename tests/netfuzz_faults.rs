@@ -140,3 +140,59 @@ fn finds_count_ignoring_the_filter_and_saves_a_loadable_case() {
     assert!(last["expect"]["body"]["text"].is_string(), "{text}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The parsing and validation faults the targeted probes (`contactspec_netfuzz::probes`
+/// and the engine's multi-request probes) make findable: each is found within 30 s as
+/// its own rule, and its saved case (with the probe's expectations) loads.
+#[test]
+fn parsing_and_validation_faults_are_found() {
+    let faults = [
+        Fault::WrongWellKnownName,
+        Fault::SkipAndDeltaAccepted,
+        Fault::ChangekeyBodyIgnored,
+        Fault::IfMatchStrongOnly,
+        Fault::ContentTypeIgnored,
+        Fault::KeyFormRejected,
+        Fault::TrailingSlash404,
+        Fault::NotFoundMalformedCode,
+        Fault::PhotoTypeFromHeader,
+        Fault::BirthdayKeepsOffset,
+        Fault::CompletedNotCutToMidnight,
+        Fault::CompletedCutBeforeUtc,
+        Fault::LongComplexMemberTruncated,
+    ];
+    let mut missed = Vec::new();
+    for fault in faults {
+        let dir = std::env::temp_dir().join(format!(
+            "contactspec-netfuzz-{}-{}",
+            fault.name(),
+            std::process::id()
+        ));
+        let r = fuzz(&[fault], 30, Some(1), Some(dir.clone()));
+        let found = r.findings.iter().find(|f| fault.rules().contains(&f.rule));
+        eprintln!(
+            "{}: {:?}, {} findings",
+            fault.name(),
+            r.elapsed,
+            r.findings.len()
+        );
+        match found {
+            Some(_) if r.elapsed < Duration::from_secs(30) => {
+                let case_path = r.saved.first().expect("the finding was saved");
+                let text = std::fs::read_to_string(case_path).unwrap();
+                if let Err(e) = contactspec_suite::case::parse_case_file(case_path, &text, None) {
+                    panic!("{}: saved case does not load: {e:?}\n{text}", fault.name());
+                }
+            }
+            _ => missed.push(format!(
+                "{} ({:?}) not found in {:?}:\n{}",
+                fault.name(),
+                fault.rules(),
+                r.elapsed,
+                describe(&r)
+            )),
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}

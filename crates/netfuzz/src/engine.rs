@@ -199,8 +199,7 @@ pub async fn run(cfg: Config) -> Result<Report, FuzzError> {
         all_contacts.push(id.clone());
         anchors.ids.push(id);
     }
-    let (folders, well_known) =
-        probe_run::well_known(&setup, folders, all_contacts.first()).await;
+    let (folders, well_known) = probe_run::well_known(&setup, folders, all_contacts.first()).await;
     let delta_link = setup.delta_link().await.ok();
     let bearer =
         reqwest::header::HeaderValue::from_str(&format!("Bearer {}", cfg.token)).map_err(|e| {
@@ -518,7 +517,7 @@ impl Worker {
             }
             rng.fill_bytes(&mut buf);
             self.seq += 1;
-            if buf[0] % probe_run::PROBE_ONE_IN == 0 {
+            if buf[0].is_multiple_of(probe_run::PROBE_ONE_IN) {
                 self.probe(&mut arbitrary::Unstructured::new(&buf[1..]))
                     .await;
                 continue;

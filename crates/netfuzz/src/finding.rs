@@ -121,7 +121,10 @@ fn own_id(plan: &Plan, contacts: &[String]) -> Option<String> {
             let (p, _) = relative("", &plan.target).ok()?;
             contacts
                 .iter()
-                .find(|c| p.contains(&format!("/{}", encode_id(c))))
+                .find(|c| {
+                    let e = encode_id(c);
+                    p.contains(&format!("/{e}")) || p.contains(&format!("('{e}')"))
+                })
                 .cloned()
         }
     }
@@ -295,9 +298,20 @@ pub fn case_file(
             // The request itself answered as required; the read-back broke the rule.
             expect.insert("status".into(), json!(f.status));
         }
+        "ERR-CODE" if plan.expect.rule == "ID-NOTFOUND" => {
+            expect.insert("status".into(), json!(statuses));
+            expect.insert("error".into(), json!("ErrorItemNotFound"));
+        }
         _ => {
             expect.insert("status".into(), json!(statuses));
         }
+    }
+    if let Post::Probe(c) = &plan.post
+        && !f.readback
+        && f.rule == plan.expect.rule
+    {
+        // What the probe checked in its 200 answer (crate::probes).
+        expect.insert("json".into(), crate::probes::case_json(c));
     }
     let request_rule = match (f.readback, plan.expect.rule) {
         (false, _) => f.rule,
@@ -329,6 +343,20 @@ pub fn case_file(
             "request": {"path": "me/contacts/{{id}}/photo/$value"},
             "expect": {"status": 200, "body": "image"}
         })),
+        (Readback::Photo { .. }, "PH-SNIFF") => {
+            let label = plan
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| String::from_utf8_lossy(v).to_string())
+                .unwrap_or_default();
+            let real = if label == "image/jpeg" { "png" } else { "jpeg" };
+            steps.push(json!({
+                "name": "photo-sniffed", "rule": "PH-SNIFF",
+                "request": {"path": "me/contacts/{{id}}/photo/$value"},
+                "expect": {"status": 200, "headers": {"Content-Type": {"matches": format!("^(?i)image/{real}")}}}
+            }));
+        }
         (Readback::Photo { dims: Some((w, h)), .. }, "PH-META") => steps.push(json!({
             "name": "photo-metadata", "rule": "PH-META",
             "request": {"path": "me/contacts/{{id}}/photo"},

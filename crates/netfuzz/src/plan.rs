@@ -267,7 +267,7 @@ const FAMILIES: &[(u32, Family)] = &[
     (6, Family::Entity),
     (3, Family::Auth),
     (4, Family::Route),
-    (6, Family::Probe),
+    (12, Family::Probe),
 ];
 
 const JSON: &str = "application/json";

@@ -398,23 +398,24 @@ pub(super) async fn well_known(
     mut folders: Folders,
     first_contact: Option<&String>,
 ) -> (Folders, Option<Violation>) {
-    let Ok(top) = setup
+    // Without a second listing, what setup saw: a default folder was found or not.
+    let named = match setup
         .get_json(
             "list folders",
             format!("{}/me/contactfolders?$top=50", setup.cfg.base),
             None,
         )
         .await
-    else {
-        return (folders, None);
+    {
+        Ok(top) => top
+            .get("value")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|f| f.get("WellKnownName").and_then(Value::as_str) == Some("contacts"))
+            .count(),
+        Err(_) => usize::from(!folders.default.is_empty()),
     };
-    let named = top
-        .get("value")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|f| f.get("WellKnownName").and_then(Value::as_str) == Some("contacts"))
-        .count();
     if named == 1 {
         return (folders, None);
     }

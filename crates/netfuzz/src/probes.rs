@@ -51,7 +51,7 @@ pub enum Check {
 pub fn generate(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()> {
     let id = u.choose(&ctx.contacts)?.clone();
     let enc = encode_id(&id);
-    match u.int_in_range(0..=7u8)? {
+    match u.int_in_range(0..=8u8)? {
         0 => {
             let (p, endpoint) = *u.choose(&[
                 ("me/contacts('{}')", "GET me/contacts('{id}')"),
@@ -105,7 +105,7 @@ pub fn generate(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Res
             plan.post = Post::Probe(Check::Completed { date, sent });
         }
         _ => {
-            let body = complex(u, &plan.marker)?;
+            let body = complex(u)?;
             write(plan, &id, body.clone(), "CT-ECHO");
             // CT-LIMITS (a SHOULD) lets a server refuse strings over 4,096 units.
             plan.expect = Expectation {
@@ -256,7 +256,12 @@ fn completed(u: &mut Unstructured<'_>) -> Result<(String, &'static str, String)>
     let y = u.int_in_range(2000..=2030i64)?;
     let m = *u.choose(&[1i64, 2, 12])?;
     let d = u.int_in_range(1..=28i64)?;
-    let h = u.int_in_range(0..=23i64)?;
+    // Half of the times lie where UTC is on another day than the wall time.
+    let h = match (off, u.arbitrary::<bool>()?) {
+        (o, true) if o < 0 => u.int_in_range(24 + o..=23)?,
+        (o, true) if o > 0 => u.int_in_range(0..=o - 1)?,
+        _ => u.int_in_range(0..=23i64)?,
+    };
     let mi = u.int_in_range(0..=59i64)?;
     let wall = format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:00");
     let utc = days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 - off * 3600;
@@ -276,19 +281,20 @@ fn long(u: &mut Unstructured<'_>, tag: &str) -> Result<String> {
     Ok(s)
 }
 
-/// One or more complex properties, each with at least one long member string.
-fn complex(u: &mut Unstructured<'_>, marker: &str) -> Result<Value> {
+/// One or more complex properties, each with at least one long member string (no
+/// marker inside: a saved case compares them literally).
+fn complex(u: &mut Unstructured<'_>) -> Result<Value> {
     let mut body = serde_json::Map::new();
     let which = u.int_in_range(1..=15u8)?;
     if which & 1 != 0 {
         body.insert(
             "PostalAddresses".into(),
-            json!([{"Type": "Home", "Street": long(u, marker)?, "City": long(u, "c")?,
+            json!([{"Type": "Home", "Street": long(u, "s")?, "City": long(u, "c")?,
                     "State": "WA", "CountryOrRegion": "US", "PostalCode": "98052"}]),
         );
     }
     if which & 2 != 0 {
-        let addr = format!("{}@example.com", long(u, marker)?.replace(' ', "x"));
+        let addr = format!("{}@example.com", long(u, "s")?.replace(' ', "x"));
         body.insert(
             "EmailAddresses".into(),
             json!([{"Name": long(u, "n")?, "Address": addr}]),
@@ -304,10 +310,42 @@ fn complex(u: &mut Unstructured<'_>, marker: &str) -> Result<Value> {
         body.insert(
             "Websites".into(),
             json!([{"Type": "Blog", "Address": format!("https://example.com/{}", long(u, "w")?.replace(' ', "-")),
-                    "DisplayName": long(u, marker)?}]),
+                    "DisplayName": long(u, "s")?}]),
         );
     }
     Ok(Value::Object(body))
+}
+
+/// An instant (seconds since 1970) as `YYYY-MM-DDTHH:MM:SSZ`.
+fn iso(t: i64) -> String {
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        fmt_date(civil_from_days(t.div_euclid(86_400))),
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// The check as a JSON subset of the case format (`expect.json`, matchers of
+/// docs/case-format.md), for a saved finding.
+pub fn case_json(c: &Check) -> Value {
+    match c {
+        Check::Entity { .. } => json!({"Id": {"$type": "string"}}),
+        Check::Collection => json!({"value": {"$type": "array"}}),
+        Check::Birthday { instant, .. } => json!({"Birthday": {"$instant": iso(*instant)}}),
+        Check::Completed { date, .. } => json!({"Flag": {"CompletedDateTime": {
+            "DateTime": {"$wall": format!("{date}T00:00:00")},
+            "TimeZone": {"$one_of": ["UTC", "Etc/UTC"]}}}}),
+        Check::Echo(sent) => Value::Object(
+            sent.as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, items)| (k.clone(), json!({ "$unordered": items })))
+                .collect(),
+        ),
+    }
 }
 
 fn v(rule: &'static str, detail: impl Into<String>) -> Violation {
@@ -433,8 +471,16 @@ mod tests {
     }
 
     #[test]
+    fn instants_print_in_utc() {
+        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+        let t = wall("1974-07-22T18:05:09").unwrap().0;
+        assert_eq!(iso(t), "1974-07-22T18:05:09Z");
+        assert_eq!(utc_instant(&iso(t)), Some(t));
+    }
+
+    #[test]
     fn dates_round_trip() {
-        for z in [-800_000i64, -1, 0, 1, 17_000, 2_900_000] {
+        for z in [-200_000i64, -1, 0, 1, 17_000, 2_900_000] {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y.into(), m.into(), d.into()), z);
         }
