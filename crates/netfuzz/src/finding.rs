@@ -216,10 +216,17 @@ pub fn case_file(
             }
         }
     }
+    // The strong If-Match probe (crate::probes): the current ChangeKey, captured.
+    let strong_if_match = plan.endpoint.ends_with("(If-Match \"ck\")");
     match &plan.readback {
         Readback::Contact { .. } => steps.push(json!({
             "name": "read-before", "request": {"path": "me/contacts/{{id}}"},
-            "expect": {"status": 200}, "capture": {"before": ""}
+            "expect": {"status": 200},
+            "capture": if strong_if_match {
+                json!({"before": "", "ck": "/ChangeKey"})
+            } else {
+                json!({"before": ""})
+            }
         })),
         Readback::Photo { .. } => steps.push(json!({
             "name": "set-photo", "rule": "PH-SET",
@@ -243,7 +250,11 @@ pub fn case_file(
     }
     let mut headers = serde_json::Map::new();
     for (n, v) in &plan.headers {
-        let v = String::from_utf8_lossy(v).to_string();
+        let mut v = String::from_utf8_lossy(v).to_string();
+        if strong_if_match && n.eq_ignore_ascii_case("If-Match") {
+            // The probe named the contact's current version: so does the case.
+            v = "\"{{ck}}\"".into();
+        }
         match headers.get_mut(n) {
             Some(Value::Array(a)) => a.push(json!(v)),
             Some(old) => *old = json!([old.clone(), v]),
