@@ -386,6 +386,16 @@ impl Shared {
         self.send(&plan, None).await
     }
 
+    /// Deletes contacts the run created (found by its markers), counting each delete.
+    async fn delete_own(&self, ids: impl Iterator<Item = &str>) {
+        for id in ids {
+            let path = format!("me/contacts/{}", encode_id(id));
+            if self.simple("DELETE", path, String::new()).await.is_ok() {
+                self.deleted.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     fn report(&self, plan: &Plan, status: u16, v: Violation, excerpt: &[u8], readback: bool) {
         let key = (plan.endpoint.clone(), status, v.rule);
         if self
@@ -670,19 +680,8 @@ impl Worker {
         if found.is_empty() {
             return;
         }
-        for id in found.iter().filter_map(|f| f.id.as_deref()) {
-            if sh
-                .simple(
-                    "DELETE",
-                    format!("me/contacts/{}", encode_id(id)),
-                    String::new(),
-                )
-                .await
-                .is_ok()
-            {
-                sh.deleted.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        sh.delete_own(found.iter().filter_map(|f| f.id.as_deref()))
+            .await;
         let mut attributed = 0;
         for rej in &batch {
             let left = found
@@ -861,19 +860,7 @@ impl Worker {
             .iter()
             .filter_map(|c| c.get("Id").and_then(|i| i.as_str()).map(str::to_string))
             .collect();
-        for id in &ids {
-            if sh
-                .simple(
-                    "DELETE",
-                    format!("me/contacts/{}", encode_id(id)),
-                    String::new(),
-                )
-                .await
-                .is_ok()
-            {
-                sh.deleted.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        sh.delete_own(ids.iter().map(String::as_str)).await;
         ids.len()
     }
 

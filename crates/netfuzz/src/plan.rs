@@ -1075,6 +1075,27 @@ fn route(u: &mut Unstructured<'_>, ctx: &Context, plan: &mut Plan) -> Result<()>
     Ok(())
 }
 
+/// A context with two own contacts (one id that needs encoding), two folders, a sync
+/// link and three anchors, for the plan tests.
+#[cfg(test)]
+fn test_context() -> Context {
+    Context {
+        run_marker: "run".into(),
+        contacts: vec!["c1".into(), "c=2".into()],
+        folders: Folders {
+            default: "f0".into(),
+            others: vec!["f1".into()],
+        },
+        delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
+        huge: false,
+        anchors: Anchors {
+            marker: "runanchor".into(),
+            surname: "run".into(),
+            ids: vec!["a1".into(), "a2".into(), "a3".into()],
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1109,21 +1130,7 @@ mod tests {
 
     #[test]
     fn plans_cover_every_family() {
-        let ctx = Context {
-            run_marker: "run".into(),
-            contacts: vec!["c1".into(), "c=2".into()],
-            folders: Folders {
-                default: "f0".into(),
-                others: vec!["f1".into()],
-            },
-            delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
-            huge: false,
-            anchors: Anchors {
-                marker: "runanchor".into(),
-                surname: "run".into(),
-                ids: vec!["a1".into(), "a2".into(), "a3".into()],
-            },
-        };
+        let ctx = test_context();
         let mut endpoints = std::collections::BTreeSet::new();
         let (mut anchored, mut nothing, mut counts) = (0, 0, 0);
         for i in 0..3000u32 {
@@ -1186,21 +1193,7 @@ mod speed {
     #[test]
     #[ignore]
     fn generation_speed() {
-        let ctx = Context {
-            run_marker: "run".into(),
-            contacts: vec!["c1".into(), "c2".into()],
-            folders: Folders {
-                default: "f0".into(),
-                others: vec!["f1".into()],
-            },
-            delta_link: Some("http://h/api/me/contacts?$deltatoken=tok123456".into()),
-            huge: false,
-            anchors: Anchors {
-                marker: "runanchor".into(),
-                surname: "run".into(),
-                ids: vec!["a1".into(), "a2".into(), "a3".into()],
-            },
-        };
+        let ctx = test_context();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut buf = vec![0u8; 2048];
         let start = std::time::Instant::now();
