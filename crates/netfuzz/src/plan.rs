@@ -286,17 +286,9 @@ fn path(p: impl Into<String>, q: impl Into<String>) -> Target {
 /// Draws one plan. `marker` must be unique per request (letters and digits).
 pub fn generate(u: &mut Unstructured<'_>, ctx: &Context, marker: String) -> Result<Plan> {
     let mut plan = Plan {
-        method: "GET",
-        target: path("me/contacts", ""),
-        headers: Vec::new(),
-        auth: Auth::Token,
-        body: None,
-        expect: Expectation::any(),
-        post: Post::None,
-        readback: Readback::None,
-        endpoint: String::new(),
         defect: String::from("none"),
         marker,
+        ..Plan::get()
     };
     let family = weighted(u, FAMILIES)?;
     match family {
